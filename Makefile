@@ -1,0 +1,53 @@
+# icp: Ideal Customer Profile scoring inside PostgreSQL (PGXS build)
+#
+#   make                 build
+#   make install         install into the server named by PG_CONFIG
+#   make installcheck    pg_regress against a running server (PG* variables)
+#   make test            everything from a clean machine: packages, build,
+#                        throwaway cluster, pg_regress and pgTAP
+#   make demo            the ICP story in the terminal
+#   make bench           performance ratios against hand-written SQL
+
+EXTENSION = icp
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" icp.control)
+
+MODULE_big = icp
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# One hand-edited SQL source (split by concern under src/sql/) becomes the
+# versioned install script; upgrade scripts are shipped as they are.
+SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
+DATA_built = src/icp--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard src/icp--*--*.sql))
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+EXTRA_CLEAN = src/icp--$(EXTVERSION).sql results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+src/icp--$(EXTVERSION).sql: $(SQL_SOURCES) icp.control
+	cat $(SQL_SOURCES) > $@
+
+$(OBJS): $(wildcard src/*.h)
+
+.PHONY: test demo bench valgrind fuzz
+
+test:
+	bash test/run.sh test
+
+demo:
+	bash test/run.sh demo
+
+bench:
+	bash test/run.sh bench
+
+valgrind:
+	bash test/run.sh valgrind
+
+fuzz:
+	bash test/fuzz/run.sh

@@ -1,0 +1,174 @@
+/*
+ * bind.h
+ *		Binding a compiled profile to a row type (or to jsonb accounts) and
+ *		evaluating it.
+ *
+ * Binding resolves attribute names to columns, converts literals with the
+ * column type's input function, looks up comparison support once and picks
+ * a specialised evaluator per predicate.  Evaluation then touches no catalog
+ * and allocates nothing for ordinary rows.
+ */
+#ifndef ICP_BIND_H
+#define ICP_BIND_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "profile.h"
+
+/* Three-valued outcome of a rule */
+typedef enum IcpTri
+{
+	ICP_FALSE = 0,
+	ICP_TRUE = 1,
+	ICP_UNKNOWN = 2
+} IcpTri;
+
+/* Specialised evaluators */
+typedef enum IcpEvalKind
+{
+	EK_AND,
+	EK_OR,
+	EK_NOT,
+	EK_NULLTEST,				/* IS [NOT] NULL */
+	EK_BOOLTEST,				/* IS [NOT] TRUE / FALSE on a boolean */
+	EK_CONST,					/* known result once the value is not NULL */
+	EK_INT_RANGE,				/* integer in [lo, hi] */
+	EK_INT_SET,					/* integer IN sorted list */
+	EK_FLOAT_CMP,				/* float8 comparison(s) */
+	EK_BYTES_SET,				/* text = / IN by bytes (deterministic collation) */
+	EK_GENERIC_CMP,				/* btree comparison function */
+	EK_GENERIC_SET,				/* IN by btree comparison, sorted list */
+	EK_GENERIC_EQSET,			/* IN by an equality function only */
+	EK_PATTERN,					/* LIKE / ILIKE / ~ / ~* via the type's operator */
+	EK_ARRAY_CONTAINS,			/* CONTAINS [ANY | ALL] on an array */
+	EK_WITHIN,					/* date/timestamp within an interval before now */
+	EK_DYNAMIC					/* jsonb value: decided at run time */
+} IcpEvalKind;
+
+/* A constant as bytes, for EK_BYTES_SET and array element matching */
+typedef struct IcpBytes
+{
+	const char *data;
+	int			len;
+} IcpBytes;
+
+typedef struct IcpBExpr IcpBExpr;
+
+struct IcpBExpr
+{
+	IcpEvalKind kind;
+	bool		negated;
+
+	/* AND / OR / NOT */
+	int			nargs;
+	IcpBExpr  **args;
+
+	/* predicates: where the value comes from */
+	IcpNode    *node;			/* the predicate as written */
+	int			attno;			/* 0-based column, -1: the jsonb account */
+	int			nkeys;			/* jsonb keys to follow from there */
+	char	  **keys;
+	int		   *keylens;
+
+	/* type of the column (base type for domains) */
+	Oid			typid;
+	Oid			collation;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	/* EK_CONST */
+	IcpTri		constval;
+
+	/* EK_INT_RANGE, EK_INT_SET */
+	int64		lo,
+				hi;
+	int			nints;
+	int64	   *ints;
+
+	/* EK_FLOAT_CMP: lo_op/hi_op compare against dlo/dhi */
+	IcpOp		op;
+	double		d1,
+				d2;
+
+	/* EK_GENERIC_*, EK_PATTERN, EK_ARRAY_CONTAINS */
+	FmgrInfo	fn;				/* cmp, equality or pattern function */
+	int			nconsts;
+	Datum	   *consts;
+	IcpBytes   *bytes;			/* EK_BYTES_SET, text elements */
+	bool		to_text;		/* EK_PATTERN: run on the value's text form */
+	FmgrInfo	outfn;			/* output function when to_text */
+	bool		elem_bytes;		/* EK_ARRAY_CONTAINS: compare elements by bytes */
+	Oid			elemtype;
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
+
+	/* EK_WITHIN */
+	Interval   *interval;
+	TimestampTz within_lo;
+	TimestampTz within_hi;
+
+	/* EK_DYNAMIC: literals pre-converted */
+	Datum	   *numerics;		/* numeric Datum per NUMBER literal, else 0 */
+	void	   *regex;			/* compiled pattern text for ~ / ~* */
+};
+
+/* A profile bound to one row type, or to jsonb accounts */
+typedef struct IcpBinding
+{
+	struct IcpBinding *next;
+	Oid			typid;
+	int32		typmod;
+	uint64		tupdesc_id;		/* typcache identifier of the row type */
+	bool		is_jsonb;
+	TupleDesc	tupdesc;
+	TupleTableSlot *slot;
+	int			natts_needed;	/* deform this many columns */
+	bool	   *reads;			/* per column: does any rule read it */
+	IcpBExpr  **rules;			/* one per criterion */
+	int			nwithin;
+	IcpBExpr  **within;
+	TimestampTz within_now;		/* now() the WITHIN bounds were computed for */
+	MemoryContext rowcxt;		/* per-row scratch, reset after each row */
+} IcpBinding;
+
+/* An account being scored: a row in a slot, or a jsonb document */
+typedef struct IcpAccount
+{
+	TupleTableSlot *slot;
+	JsonbContainer *json;
+} IcpAccount;
+
+/* Result of scoring one account */
+typedef struct IcpResult
+{
+	double		fit;
+	bool		fit_null;
+	double		coverage;
+	bool		coverage_null;
+	bool		disqualified;
+	char		grade;			/* 'A'..'D', 0 when fit is NULL */
+	double		earned;
+} IcpResult;
+
+/* bind.c */
+extern IcpBinding *IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod);
+extern IcpBinding *IcpBindJsonb(IcpCompiled *cp);
+
+/* eval.c */
+extern IcpTri IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt);
+extern void IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
+							IcpResult *res, IcpTri *outcomes);
+extern void IcpPrepareBinding(IcpBinding *b);
+extern char IcpGradeFor(IcpCompiled *cp, double fit);
+extern void IcpDescribeValues(StringInfo buf, IcpBinding *b, IcpBExpr *e,
+							  IcpAccount *acc);
+
+#endif							/* ICP_BIND_H */

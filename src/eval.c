@@ -1,0 +1,901 @@
+/*
+ * eval.c
+ *		Evaluate bound rules against an account and compute the score.
+ *
+ * SQL's three-valued logic throughout: a NULL (or, in jsonb, missing)
+ * attribute makes a predicate UNKNOWN.  The hot paths (integers, floats,
+ * text equality, text arrays) allocate nothing; anything that must be
+ * detoasted or converted goes into the binding's per-row context, which the
+ * caller resets after each row.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/arrayaccess.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/float.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "bind.h"
+
+/* Negate a three-valued result */
+static inline IcpTri
+TriNot(IcpTri t)
+{
+	return t == ICP_UNKNOWN ? ICP_UNKNOWN : (t == ICP_TRUE ? ICP_FALSE : ICP_TRUE);
+}
+
+/* Apply a predicate's NOT (NOT IN, NOT BETWEEN, ...) to a known result */
+static inline IcpTri
+Neg(IcpBExpr *e, bool result)
+{
+	return (result != e->negated) ? ICP_TRUE : ICP_FALSE;
+}
+
+/* Result of a comparison given cmp(value, constant) */
+static inline bool
+CmpSatisfies(IcpOp op, int c)
+{
+	switch (op)
+	{
+		case ICP_OP_EQ:
+			return c == 0;
+		case ICP_OP_NE:
+			return c != 0;
+		case ICP_OP_LT:
+			return c < 0;
+		case ICP_OP_LE:
+			return c <= 0;
+		case ICP_OP_GT:
+			return c > 0;
+		case ICP_OP_GE:
+			return c >= 0;
+		default:
+			return false;
+	}
+}
+
+/* Integer value of an int2/int4/int8 Datum */
+static inline int64
+IntValue(IcpBExpr *e, Datum d)
+{
+	if (e->typid == INT4OID)
+		return DatumGetInt32(d);
+	if (e->typid == INT8OID)
+		return DatumGetInt64(d);
+	return DatumGetInt16(d);
+}
+
+/* Binary search of a sorted int64 array */
+static bool
+IntSetContains(const int64 *set, int n, int64 v)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (set[mid] == v)
+			return true;
+		if (set[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* Binary search of sorted byte strings */
+static bool
+BytesSetContains(const IcpBytes *set, int n, const char *data, int len)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c;
+
+		if (set[mid].len != len)
+			c = set[mid].len < len ? -1 : 1;
+		else
+			c = memcmp(set[mid].data, data, len);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* Evaluate a float comparison, NaN sorting above everything as in SQL */
+static bool
+FloatSatisfies(IcpBExpr *e, double v)
+{
+	int			i;
+
+	switch (e->op)
+	{
+		case ICP_OP_BETWEEN:
+			return float8_cmp_internal(v, e->d1) >= 0 &&
+				float8_cmp_internal(v, e->d2) <= 0;
+		case ICP_OP_IN:
+			for (i = 0; i < e->nconsts; i++)
+				if (float8_cmp_internal(v, DatumGetFloat8(e->consts[i])) == 0)
+					return true;
+			return false;
+		default:
+			return CmpSatisfies(e->op, float8_cmp_internal(v, e->d1));
+	}
+}
+
+/* Evaluate a comparison through the btree comparison function */
+static bool
+GenericSatisfies(IcpBExpr *e, Datum v)
+{
+	int			c;
+
+	if (e->op == ICP_OP_BETWEEN)
+	{
+		c = DatumGetInt32(FunctionCall2Coll(&e->fn, e->collation, v, e->consts[0]));
+		if (c < 0)
+			return false;
+		c = DatumGetInt32(FunctionCall2Coll(&e->fn, e->collation, v, e->consts[1]));
+		return c <= 0;
+	}
+	c = DatumGetInt32(FunctionCall2Coll(&e->fn, e->collation, v, e->consts[0]));
+	return CmpSatisfies(e->op, c);
+}
+
+/* Binary search of sorted Datums with the btree comparison function */
+static bool
+GenericSetContains(IcpBExpr *e, Datum v)
+{
+	int			lo = 0,
+				hi = e->nconsts - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = DatumGetInt32(FunctionCall2Coll(&e->fn, e->collation,
+														e->consts[mid], v));
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/* CONTAINS / ANY / ALL over the elements of an array value */
+static bool
+ArraySatisfies(IcpBExpr *e, AnyArrayType *arr)
+{
+	array_iter	it;
+	int			nitems;
+	int			i,
+				j;
+	int			found = 0;
+	bool		localseen[64];
+	bool	   *seen = localseen;
+	bool		want_all = (e->op == ICP_OP_CONTAINS_ALL);
+
+	nitems = ArrayGetNItems(AARR_NDIM(arr), AARR_DIMS(arr));
+	if (want_all)
+	{
+		if (e->nconsts > (int) lengthof(localseen))
+			seen = palloc0(sizeof(bool) * e->nconsts);
+		else
+			memset(localseen, 0, sizeof(localseen));
+	}
+	array_iter_setup(&it, arr);
+	for (i = 0; i < nitems; i++)
+	{
+		bool		isnull;
+		Datum		elem = array_iter_next(&it, &isnull, i, e->elemlen,
+										   e->elembyval, e->elemalign);
+
+		if (isnull)
+			continue;
+		for (j = 0; j < e->nconsts; j++)
+		{
+			bool		eq;
+
+			if (want_all && seen[j])
+				continue;
+			if (e->elem_bytes)
+			{
+				text	   *t = (text *) DatumGetPointer(elem);
+
+				eq = (VARSIZE_ANY_EXHDR(t) == e->bytes[j].len &&
+					  memcmp(VARDATA_ANY(t), e->bytes[j].data, e->bytes[j].len) == 0);
+			}
+			else
+				eq = DatumGetBool(FunctionCall2Coll(&e->fn, e->collation,
+													elem, e->consts[j]));
+			if (!eq)
+				continue;
+			if (!want_all)
+				return true;
+			seen[j] = true;
+			if (++found == e->nconsts)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Timestamp with time zone of a date/timestamp/timestamptz value */
+static TimestampTz
+AsTimestampTz(Oid typid, Datum v)
+{
+	if (typid == DATEOID)
+		return DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, v));
+	if (typid == TIMESTAMPOID)
+		return DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz, v));
+	return DatumGetTimestampTz(v);
+}
+
+/* Refresh WITHIN bounds when now() (the transaction start) has moved */
+void
+IcpPrepareBinding(IcpBinding *b)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int			i;
+
+	if (b->nwithin == 0 || b->within_now == now)
+		return;
+	for (i = 0; i < b->nwithin; i++)
+	{
+		IcpBExpr   *e = b->within[i];
+
+		e->within_hi = now;
+		e->within_lo = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+															   TimestampTzGetDatum(now),
+															   IntervalPGetDatum(e->interval)));
+	}
+	b->within_now = now;
+}
+
+/*
+ * Fetch the jsonb value a predicate reads.  Returns false when it is SQL
+ * NULL: a NULL column, a missing key, a path through a non-object or a JSON
+ * null.
+ */
+static bool
+FetchJson(IcpBExpr *e, IcpAccount *acc, JsonbValue *out, MemoryContext rowcxt)
+{
+	JsonbContainer *c;
+	int			i;
+
+	if (e->attno < 0)
+		c = acc->json;
+	else
+	{
+		TupleTableSlot *slot = acc->slot;
+		Jsonb	   *jb;
+		MemoryContext old;
+
+		if (slot->tts_isnull[e->attno])
+			return false;
+		old = MemoryContextSwitchTo(rowcxt);
+		jb = DatumGetJsonbP(slot->tts_values[e->attno]);
+		MemoryContextSwitchTo(old);
+		c = &jb->root;
+	}
+
+	if (e->nkeys == 0)
+	{
+		if (JsonContainerIsScalar(c))
+			JsonbExtractScalar(c, out);
+		else
+		{
+			out->type = jbvBinary;
+			out->val.binary.data = c;
+			out->val.binary.len = 0;
+		}
+		return out->type != jbvNull;
+	}
+	for (i = 0; i < e->nkeys; i++)
+	{
+		if (!JsonContainerIsObject(c))
+			return false;
+		if (getKeyJsonValueFromContainer(c, e->keys[i], e->keylens[i], out) == NULL)
+			return false;
+		if (i < e->nkeys - 1)
+		{
+			if (out->type != jbvBinary)
+				return false;
+			c = out->val.binary.data;
+		}
+	}
+	return out->type != jbvNull;
+}
+
+/* Name of a JSON value's type, for messages */
+static const char *
+JsonTypeName(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return "string";
+		case jbvNumeric:
+			return "number";
+		case jbvBool:
+			return "boolean";
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ? "array" : "object";
+		default:
+			return "null";
+	}
+}
+
+/* The text a JSON value has under ->> (allocated in the current context) */
+static text *
+JsonAsText(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v->val.numeric))));
+		case jbvBool:
+			return cstring_to_text(v->val.boolean ? "true" : "false");
+		default:
+			return cstring_to_text(JsonbToCString(NULL, v->val.binary.data,
+												  v->val.binary.len));
+	}
+}
+
+/* Raise the error for a JSON value that cannot be read as a literal's type */
+static void
+ReportJsonType(IcpBExpr *e, JsonbValue *v, const char *want)
+{
+	StringInfoData path;
+
+	initStringInfo(&path);
+	IcpAppendAttrPath(&path, e->node->npath, e->node->path);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("attribute %s is a JSON %s that cannot be compared with %s",
+					path.data, JsonTypeName(v), want),
+			 errhint("Store the attribute with a consistent JSON type, or compare it with a literal of its type.")));
+}
+
+/* A JSON value as a numeric, for comparison with a number literal */
+static Numeric
+JsonAsNumeric(IcpBExpr *e, JsonbValue *v)
+{
+	if (v->type == jbvNumeric)
+		return v->val.numeric;
+	if (v->type == jbvString)
+	{
+		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+		Datum		d;
+
+		d = DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+								ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		return DatumGetNumeric(d);
+	}
+	ReportJsonType(e, v, "a number");
+	return NULL;
+}
+
+/* A JSON value as a boolean */
+static bool
+JsonAsBool(IcpBExpr *e, JsonbValue *v)
+{
+	bool		result;
+
+	if (v->type == jbvBool)
+		return v->val.boolean;
+	if (v->type == jbvString &&
+		parse_bool_with_len(v->val.string.val, v->val.string.len, &result))
+		return result;
+	ReportJsonType(e, v, "a boolean");
+	return false;
+}
+
+/* cmp(json value, literal i) with the literal's type deciding the domain */
+static int
+JsonCompare(IcpBExpr *e, JsonbValue *v, int i, text **vtext)
+{
+	IcpLiteral *lit = &e->node->lits[i];
+
+	if (lit->type == ICP_LIT_NUMBER)
+		return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+												 NumericGetDatum(JsonAsNumeric(e, v)),
+												 e->numerics[i]));
+	if (lit->type == ICP_LIT_BOOL)
+	{
+		bool		b = JsonAsBool(e, v);
+
+		return (b == lit->boolval) ? 0 : (b ? 1 : -1);
+	}
+	if (*vtext == NULL)
+		*vtext = JsonAsText(v);
+	return varstr_cmp(VARDATA_ANY(*vtext), VARSIZE_ANY_EXHDR(*vtext),
+					  VARDATA_ANY(DatumGetPointer(e->consts[i])),
+					  VARSIZE_ANY_EXHDR(DatumGetPointer(e->consts[i])),
+					  DEFAULT_COLLATION_OID);
+}
+
+/* Whether a JSON array element equals literal i (jsonb containment) */
+static bool
+JsonElementEquals(IcpBExpr *e, JsonbValue *elem, int i)
+{
+	IcpLiteral *lit = &e->node->lits[i];
+
+	switch (lit->type)
+	{
+		case ICP_LIT_STRING:
+			return elem->type == jbvString && elem->val.string.len == lit->len &&
+				memcmp(elem->val.string.val, lit->str, lit->len) == 0;
+		case ICP_LIT_NUMBER:
+			return elem->type == jbvNumeric &&
+				DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+												  NumericGetDatum(elem->val.numeric),
+												  e->numerics[i])) == 0;
+		case ICP_LIT_BOOL:
+			return elem->type == jbvBool && elem->val.boolean == lit->boolval;
+	}
+	return false;
+}
+
+/* CONTAINS / ANY / ALL on a JSON value: array elements, as jsonb @> does */
+static bool
+JsonContains(IcpBExpr *e, JsonbValue *v)
+{
+	JsonbIterator *it;
+	JsonbValue	elem;
+	JsonbIteratorToken tok;
+	bool	   *seen;
+	int			found = 0;
+	int			j;
+	bool		want_all = (e->op == ICP_OP_CONTAINS_ALL);
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		return false;
+	seen = palloc0(sizeof(bool) * e->node->nlits);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		for (j = 0; j < e->node->nlits; j++)
+		{
+			if (seen[j] || !JsonElementEquals(e, &elem, j))
+				continue;
+			if (!want_all)
+				return true;
+			seen[j] = true;
+			if (++found == e->node->nlits)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Evaluate a predicate on a non-null JSON value */
+static IcpTri
+EvalDynamic(IcpBExpr *e, JsonbValue *v)
+{
+	text	   *vtext = NULL;
+	int			i;
+	IcpOp		op = e->op;
+
+	switch (op)
+	{
+		case ICP_OP_IS_TRUE:
+			return Neg(e, JsonAsBool(e, v));
+		case ICP_OP_IS_FALSE:
+			return Neg(e, !JsonAsBool(e, v));
+		case ICP_OP_EQ:
+		case ICP_OP_NE:
+		case ICP_OP_LT:
+		case ICP_OP_LE:
+		case ICP_OP_GT:
+		case ICP_OP_GE:
+			return Neg(e, CmpSatisfies(op, JsonCompare(e, v, 0, &vtext)));
+		case ICP_OP_BETWEEN:
+			return Neg(e, JsonCompare(e, v, 0, &vtext) >= 0 &&
+					   JsonCompare(e, v, 1, &vtext) <= 0);
+		case ICP_OP_IN:
+			for (i = 0; i < e->node->nlits; i++)
+				if (JsonCompare(e, v, i, &vtext) == 0)
+					return Neg(e, true);
+			return Neg(e, false);
+		case ICP_OP_LIKE:
+		case ICP_OP_ILIKE:
+		case ICP_OP_REGEX:
+		case ICP_OP_IREGEX:
+			{
+				PGFunction fn = op == ICP_OP_LIKE ? textlike :
+				op == ICP_OP_ILIKE ? texticlike :
+				op == ICP_OP_REGEX ? textregexeq : texticregexeq;
+
+				vtext = JsonAsText(v);
+				return Neg(e, DatumGetBool(DirectFunctionCall2Coll(fn, DEFAULT_COLLATION_OID,
+																   PointerGetDatum(vtext),
+																   e->consts[0])));
+			}
+		case ICP_OP_CONTAINS:
+		case ICP_OP_CONTAINS_ANY:
+		case ICP_OP_CONTAINS_ALL:
+			return Neg(e, JsonContains(e, v));
+		case ICP_OP_WITHIN:
+			{
+				TimestampTz ts;
+
+				if (v->type != jbvString)
+					ReportJsonType(e, v, "a timestamp");
+				ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+															 CStringGetDatum(pnstrdup(v->val.string.val,
+																					  v->val.string.len)),
+															 ObjectIdGetDatum(InvalidOid),
+															 Int32GetDatum(-1)));
+				return Neg(e, ts >= e->within_lo && ts <= e->within_hi);
+			}
+		default:
+			elog(ERROR, "unexpected rule operator %d", (int) op);
+	}
+	return ICP_UNKNOWN;
+}
+
+/* Evaluate a predicate on a typed, non-null column value */
+static IcpTri
+EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
+{
+	switch (e->kind)
+	{
+		case EK_BOOLTEST:
+			return Neg(e, DatumGetBool(v) == (e->op == ICP_OP_IS_TRUE));
+		case EK_CONST:
+			return e->constval;
+		case EK_INT_RANGE:
+			{
+				int64		x = IntValue(e, v);
+
+				return Neg(e, x >= e->lo && x <= e->hi);
+			}
+		case EK_INT_SET:
+			return Neg(e, IntSetContains(e->ints, e->nints, IntValue(e, v)));
+		case EK_FLOAT_CMP:
+			return Neg(e, FloatSatisfies(e, e->typid == FLOAT4OID ?
+										 (double) DatumGetFloat4(v) :
+										 DatumGetFloat8(v)));
+		case EK_BYTES_SET:
+			{
+				struct varlena *t = (struct varlena *) DatumGetPointer(v);
+
+				if (VARATT_IS_EXTENDED(t) && !VARATT_IS_SHORT(t))
+				{
+					MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+					t = pg_detoast_datum_packed(t);
+					MemoryContextSwitchTo(old);
+				}
+				return Neg(e, BytesSetContains(e->bytes, e->nconsts,
+											   VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+			}
+		default:
+			break;
+	}
+
+	/* the remaining evaluators may allocate: do it in the row context */
+	{
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		bool		r = false;
+
+		switch (e->kind)
+		{
+			case EK_GENERIC_CMP:
+				r = GenericSatisfies(e, v);
+				break;
+			case EK_GENERIC_SET:
+				r = GenericSetContains(e, v);
+				break;
+			case EK_GENERIC_EQSET:
+				{
+					int			i;
+
+					for (i = 0; i < e->nconsts && !r; i++)
+						r = DatumGetBool(FunctionCall2Coll(&e->fn, e->collation,
+														   v, e->consts[i]));
+				}
+				break;
+			case EK_PATTERN:
+				if (e->to_text)
+					v = PointerGetDatum(cstring_to_text(OutputFunctionCall(&e->outfn, v)));
+				r = DatumGetBool(FunctionCall2Coll(&e->fn, e->collation, v,
+												   e->consts[0]));
+				break;
+			case EK_ARRAY_CONTAINS:
+				r = ArraySatisfies(e, DatumGetAnyArrayP(v));
+				break;
+			case EK_WITHIN:
+				{
+					TimestampTz ts = AsTimestampTz(e->typid, v);
+
+					r = ts >= e->within_lo && ts <= e->within_hi;
+				}
+				break;
+			default:
+				elog(ERROR, "unexpected evaluator %d", (int) e->kind);
+		}
+		MemoryContextSwitchTo(old);
+		return Neg(e, r);
+	}
+}
+
+/* Evaluate a bound rule tree on an account */
+IcpTri
+IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
+{
+	int			i;
+	IcpTri		r;
+
+	switch (e->kind)
+	{
+		case EK_AND:
+			r = ICP_TRUE;
+			for (i = 0; i < e->nargs; i++)
+			{
+				IcpTri		t = IcpEvalExpr(e->args[i], acc, rowcxt);
+
+				if (t == ICP_FALSE)
+					return ICP_FALSE;
+				if (t == ICP_UNKNOWN)
+					r = ICP_UNKNOWN;
+			}
+			return r;
+		case EK_OR:
+			r = ICP_FALSE;
+			for (i = 0; i < e->nargs; i++)
+			{
+				IcpTri		t = IcpEvalExpr(e->args[i], acc, rowcxt);
+
+				if (t == ICP_TRUE)
+					return ICP_TRUE;
+				if (t == ICP_UNKNOWN)
+					r = ICP_UNKNOWN;
+			}
+			return r;
+		case EK_NOT:
+			return TriNot(IcpEvalExpr(e->args[0], acc, rowcxt));
+		default:
+			break;
+	}
+
+	if (e->kind == EK_DYNAMIC || (e->kind == EK_NULLTEST &&
+								  (e->attno < 0 || e->nkeys > 0)))
+	{
+		JsonbValue	v;
+		bool		present = FetchJson(e, acc, &v, rowcxt);
+
+		if (e->kind == EK_NULLTEST)
+			return Neg(e, !present);
+		if (!present)
+		{
+			/* IS TRUE / IS FALSE are never unknown */
+			if (e->op == ICP_OP_IS_TRUE || e->op == ICP_OP_IS_FALSE)
+				return Neg(e, false);
+			return ICP_UNKNOWN;
+		}
+		{
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+			r = EvalDynamic(e, &v);
+			MemoryContextSwitchTo(old);
+		}
+		return r;
+	}
+
+	/* a typed column */
+	if (acc->slot->tts_isnull[e->attno])
+	{
+		if (e->kind == EK_NULLTEST)
+			return Neg(e, true);
+		if (e->kind == EK_BOOLTEST)
+			return Neg(e, false);
+		return ICP_UNKNOWN;
+	}
+	if (e->kind == EK_NULLTEST)
+		return Neg(e, false);
+	return EvalTyped(e, acc->slot->tts_values[e->attno], rowcxt);
+}
+
+/* Grade of a fit under the profile's thresholds */
+char
+IcpGradeFor(IcpCompiled *cp, double fit)
+{
+	if (fit >= cp->thresholds[0])
+		return 'A';
+	if (fit >= cp->thresholds[1])
+		return 'B';
+	if (fit >= cp->thresholds[2])
+		return 'C';
+	return 'D';
+}
+
+/*
+ * Score an account: DESIGN.md section 4.  outcomes, when given, receives
+ * each criterion's three-valued result.
+ */
+void
+IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
+				IcpResult *res, IcpTri *outcomes)
+{
+	double		earned = 0;
+	double		possible = 0;
+	double		known = 0;
+	bool		counted = false;
+	bool		disq = false;
+	bool		penalize = (cp->missing == ICP_MISSING_PENALIZE);
+	int			i;
+
+	IcpPrepareBinding(b);
+	for (i = 0; i < cp->ncriteria; i++)
+	{
+		IcpCriterion *c = &cp->criteria[i];
+		IcpTri		t = IcpEvalExpr(b->rules[i], acc, b->rowcxt);
+		bool		counts;
+
+		if (outcomes)
+			outcomes[i] = t;
+		if (t == ICP_TRUE)
+		{
+			earned += c->weight;
+			known += fabs(c->weight);
+			counts = true;
+		}
+		else if (t == ICP_FALSE)
+		{
+			known += fabs(c->weight);
+			counts = true;
+			if (c->required)
+				disq = true;
+		}
+		else
+		{
+			counts = penalize;
+			if (penalize && c->required)
+				disq = true;
+		}
+		if (counts)
+		{
+			counted = true;
+			if (c->weight > 0)
+				possible += c->weight;
+		}
+	}
+	MemoryContextReset(b->rowcxt);
+
+	res->earned = earned;
+	res->disqualified = disq;
+	res->coverage_null = (cp->total_abs_weight <= 0);
+	res->coverage = res->coverage_null ? 0 : known / cp->total_abs_weight;
+	res->fit_null = false;
+	if (disq)
+		res->fit = 0;
+	else if (cp->model == ICP_MODEL_LOGISTIC)
+		res->fit = 100.0 / (1.0 + exp(-(cp->bias + earned)));
+	else if (!counted || possible <= 0)
+		res->fit_null = true;
+	else
+	{
+		res->fit = 100.0 * earned / possible;
+		if (res->fit < 0)
+			res->fit = 0;
+		else if (res->fit > 100)
+			res->fit = 100;
+	}
+	if (res->fit_null)
+	{
+		res->fit = 0;
+		res->grade = 0;
+	}
+	else
+		res->grade = disq ? 'D' : IcpGradeFor(cp, res->fit);
+}
+
+/* Append "attr=value" for one predicate's attribute */
+static void
+DescribeOne(StringInfo buf, IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
+{
+	if (buf->len > 0)
+		appendStringInfoString(buf, ", ");
+	IcpAppendAttrPath(buf, e->node->npath, e->node->path);
+	appendStringInfoChar(buf, '=');
+	if (e->attno < 0 || e->nkeys > 0 || e->typid == JSONBOID)
+	{
+		JsonbValue	v;
+
+		if (!FetchJson(e, acc, &v, rowcxt))
+			appendStringInfoString(buf, "NULL");
+		else
+		{
+			text	   *t = JsonAsText(&v);
+
+			appendBinaryStringInfo(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		}
+	}
+	else if (acc->slot->tts_isnull[e->attno])
+		appendStringInfoString(buf, "NULL");
+	else
+	{
+		Oid			outfunc;
+		bool		isvarlena;
+
+		getTypeOutputInfo(TupleDescAttr(acc->slot->tts_tupleDescriptor, e->attno)->atttypid,
+						  &outfunc, &isvarlena);
+		appendStringInfoString(buf, OidOutputFunctionCall(outfunc,
+														  acc->slot->tts_values[e->attno]));
+	}
+}
+
+/* Collect distinct predicates (by attribute) of a tree and describe them */
+static void
+DescribeTree(StringInfo buf, IcpBExpr *e, IcpAccount *acc, List **seen,
+			 MemoryContext rowcxt)
+{
+	ListCell   *lc;
+	int			i;
+
+	if (e->kind == EK_AND || e->kind == EK_OR || e->kind == EK_NOT)
+	{
+		for (i = 0; i < e->nargs; i++)
+			DescribeTree(buf, e->args[i], acc, seen, rowcxt);
+		return;
+	}
+	foreach(lc, *seen)
+	{
+		IcpNode    *n = (IcpNode *) lfirst(lc);
+		int			k;
+
+		if (n->npath != e->node->npath)
+			continue;
+		for (k = 0; k < n->npath; k++)
+			if (strcmp(n->path[k], e->node->path[k]) != 0)
+				break;
+		if (k == n->npath)
+			return;
+	}
+	*seen = lappend(*seen, e->node);
+	DescribeOne(buf, e, acc, rowcxt);
+}
+
+/* The attribute values a criterion reads, as "a=1, b=NULL" */
+void
+IcpDescribeValues(StringInfo buf, IcpBinding *b, IcpBExpr *e, IcpAccount *acc)
+{
+	List	   *seen = NIL;
+
+	DescribeTree(buf, e, acc, &seen, CurrentMemoryContext);
+	list_free(seen);
+}

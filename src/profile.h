@@ -1,0 +1,127 @@
+/*
+ * profile.h
+ *		The icp_profile value type, compiled profiles and the profile cache.
+ *
+ * An IcpProfile is a whole profile (model, bias, thresholds, missing policy,
+ * criteria with their serialized rules) in one varlena.  Its text form is
+ * JSON.  Scoring turns a value into an IcpCompiled (rules deserialized), then
+ * binds that to each row type it meets (see bind.h).
+ */
+#ifndef ICP_PROFILE_H
+#define ICP_PROFILE_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+
+#include "rule.h"
+
+#define ICP_PROFILE_FORMAT_VERSION 1
+
+typedef enum IcpKind
+{
+	ICP_KIND_IDEAL = 0,
+	ICP_KIND_EXCLUDE = 1
+} IcpKind;
+
+typedef enum IcpModel
+{
+	ICP_MODEL_POINTS = 0,
+	ICP_MODEL_LOGISTIC = 1
+} IcpModel;
+
+typedef enum IcpMissing
+{
+	ICP_MISSING_IGNORE = 0,
+	ICP_MISSING_PENALIZE = 1
+} IcpMissing;
+
+/*
+ * Fixed part of a serialized profile.  It is followed by the name bytes
+ * (name_len, no terminator) and then, for each criterion, an
+ * IcpCriterionHeader and the rule's serialized bytes (rule_len).  Fields are
+ * read with memcpy, so the varlena needs no particular alignment of its parts.
+ */
+typedef struct IcpProfileHeader
+{
+	uint8		version;
+	uint8		kind;
+	uint8		model;
+	uint8		missing;
+	int32		ncriteria;
+	int32		name_len;		/* -1: the value has no name */
+	int32		pad;
+	double		bias;
+	double		thresholds[3];	/* A, B, C */
+} IcpProfileHeader;
+
+typedef struct IcpCriterionHeader
+{
+	int64		id;				/* 0 when the value gives none */
+	double		weight;
+	int32		rule_len;
+	uint8		required;
+	uint8		pad[3];
+} IcpCriterionHeader;
+
+typedef struct varlena IcpProfile;
+
+#define DatumGetIcpProfileP(X)		((IcpProfile *) PG_DETOAST_DATUM(X))
+#define PG_GETARG_ICPPROFILE_P(n)	DatumGetIcpProfileP(PG_GETARG_DATUM(n))
+
+/* One criterion of a compiled profile */
+typedef struct IcpCriterion
+{
+	int64		id;
+	double		weight;
+	bool		required;
+	IcpNode    *rule;			/* deserialized tree */
+	char	   *rule_text;		/* canonical text, for messages and explain */
+} IcpCriterion;
+
+struct IcpBinding;
+
+/* A profile ready to bind: everything decoded, in its own memory context */
+typedef struct IcpCompiled
+{
+	MemoryContext cxt;			/* owns everything below */
+	char	   *name;			/* NULL for an anonymous value */
+	IcpKind		kind;
+	IcpModel	model;
+	IcpMissing	missing;
+	double		bias;
+	double		thresholds[3];
+	bool		active;			/* from the table; true for values */
+	int			ncriteria;
+	IcpCriterion *criteria;
+	double		total_abs_weight;	/* for coverage */
+	IcpProfile *value;			/* the serialized value it came from */
+	struct IcpBinding *bindings;	/* bound row types, a list */
+	struct IcpBinding *jsonb_binding;	/* binding for jsonb accounts */
+} IcpCompiled;
+
+/* profile_io.c */
+extern IcpProfile *IcpProfileFromJson(const char *json);
+extern void IcpProfileToJson(StringInfo buf, const IcpProfile *value);
+extern IcpCompiled *IcpCompileProfile(const IcpProfile *value, MemoryContext parent);
+extern IcpProfile *IcpBuildProfile(const char *name, IcpKind kind, IcpModel model,
+								   IcpMissing missing, double bias,
+								   const double *thresholds, int ncriteria,
+								   const int64 *ids, const double *weights,
+								   const bool *required, IcpRule **rules);
+
+/* profile_cache.c */
+extern Oid	IcpExtensionSchema(void);
+extern IcpCompiled *IcpAcquireProfileByName(const char *name, bool missing_ok);
+extern void IcpReleaseProfile(IcpCompiled *cp);
+extern char *IcpDefaultProfileName(void);
+extern List *IcpActiveProfileNames(void);
+extern IcpProfile *IcpLoadProfileValue(const char *name, bool missing_ok, bool *active);
+
+extern const char *IcpKindName(IcpKind kind);
+extern const char *IcpModelName(IcpModel model);
+extern const char *IcpMissingName(IcpMissing missing);
+
+#endif							/* ICP_PROFILE_H */

@@ -1,0 +1,596 @@
+/*
+ * profile_io.c
+ *		The icp_profile type: building, JSON text form, send/recv, compiling.
+ *
+ * A profile value is self-contained: scoring with it reads no table, which is
+ * what lets it run in parallel workers and on Citus shards.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "profile.h"
+
+PG_FUNCTION_INFO_V1(icp_profile_in);
+PG_FUNCTION_INFO_V1(icp_profile_out);
+PG_FUNCTION_INFO_V1(icp_profile_recv);
+PG_FUNCTION_INFO_V1(icp_profile_send);
+
+static const double default_thresholds[3] = {80, 60, 40};
+
+/* Name of a profile kind as the tables spell it */
+const char *
+IcpKindName(IcpKind kind)
+{
+	return kind == ICP_KIND_EXCLUDE ? "exclude" : "ideal";
+}
+
+/* Name of a scoring model as the tables spell it */
+const char *
+IcpModelName(IcpModel model)
+{
+	return model == ICP_MODEL_LOGISTIC ? "logistic" : "points";
+}
+
+/* Name of a missing-data policy as the tables spell it */
+const char *
+IcpMissingName(IcpMissing missing)
+{
+	return missing == ICP_MISSING_PENALIZE ? "penalize" : "ignore";
+}
+
+/* Raise the error for an invalid profile setting */
+static void
+ReportBadProfile(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid icp_profile value: %s", what),
+			 detail ? errdetail("%s", detail) : 0));
+}
+
+/* Check the settings shared by tables, JSON input and IcpBuildProfile */
+static void
+ValidateProfileSettings(double bias, const double *t)
+{
+	if (!isfinite(bias))
+		ReportBadProfile("bias must be a finite number", NULL);
+	if (!isfinite(t[0]) || !isfinite(t[1]) || !isfinite(t[2]) ||
+		t[0] > 100 || t[2] < 0 || t[0] < t[1] || t[1] < t[2])
+		ReportBadProfile("grade_thresholds must be three descending numbers between 0 and 100",
+						 "For example [80, 60, 40]: A from 80, B from 60, C from 40, D below.");
+}
+
+/* Serialize a profile from its parts into a fresh varlena */
+IcpProfile *
+IcpBuildProfile(const char *name, IcpKind kind, IcpModel model,
+				IcpMissing missing, double bias, const double *thresholds,
+				int ncriteria, const int64 *ids, const double *weights,
+				const bool *required, IcpRule **rules)
+{
+	StringInfoData buf;
+	IcpProfileHeader hdr;
+	int			i;
+
+	if (thresholds == NULL)
+		thresholds = default_thresholds;
+	ValidateProfileSettings(bias, thresholds);
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = ICP_PROFILE_FORMAT_VERSION;
+	hdr.kind = (uint8) kind;
+	hdr.model = (uint8) model;
+	hdr.missing = (uint8) missing;
+	hdr.ncriteria = ncriteria;
+	hdr.name_len = name ? (int32) strlen(name) : -1;
+	hdr.bias = bias;
+	memcpy(hdr.thresholds, thresholds, sizeof(hdr.thresholds));
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	appendBinaryStringInfo(&buf, (char *) &hdr, sizeof(hdr));
+	if (name)
+		appendBinaryStringInfo(&buf, name, hdr.name_len);
+
+	for (i = 0; i < ncriteria; i++)
+	{
+		IcpCriterionHeader ch;
+
+		if (!isfinite(weights[i]))
+			ReportBadProfile("criterion weights must be finite numbers", NULL);
+		memset(&ch, 0, sizeof(ch));
+		ch.id = ids ? ids[i] : 0;
+		ch.weight = weights[i];
+		ch.required = required[i] ? 1 : 0;
+		ch.rule_len = VARSIZE_ANY_EXHDR(rules[i]);
+		appendBinaryStringInfo(&buf, (char *) &ch, sizeof(ch));
+		appendBinaryStringInfo(&buf, VARDATA_ANY(rules[i]), ch.rule_len);
+	}
+	SET_VARSIZE(buf.data, buf.len);
+	return (IcpProfile *) buf.data;
+}
+
+/* Raise the error for a corrupt serialized profile */
+static void
+ReportCorruptProfile(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("icp_profile value is corrupt")));
+}
+
+/*
+ * Walk a serialized profile: fills *hdr and, for each criterion, calls back
+ * with its header and rule bytes.  Checks every length against the varlena.
+ */
+typedef void (*CriterionVisitor) (void *arg, int index,
+								  const IcpCriterionHeader *ch,
+								  const char *rule, int rule_len);
+
+static const char *
+WalkProfile(const IcpProfile *value, IcpProfileHeader *hdr,
+			CriterionVisitor visit, void *arg)
+{
+	const char *p = VARDATA_ANY(value);
+	const char *end = p + VARSIZE_ANY_EXHDR(value);
+	const char *name;
+	int			i;
+
+	if (end - p < (long) sizeof(IcpProfileHeader))
+		ReportCorruptProfile();
+	memcpy(hdr, p, sizeof(IcpProfileHeader));
+	p += sizeof(IcpProfileHeader);
+	if (hdr->version != ICP_PROFILE_FORMAT_VERSION || hdr->ncriteria < 0 ||
+		hdr->name_len < -1 || hdr->name_len > end - p)
+		ReportCorruptProfile();
+	name = hdr->name_len >= 0 ? p : NULL;
+	if (name)
+		p += hdr->name_len;
+	for (i = 0; i < hdr->ncriteria; i++)
+	{
+		IcpCriterionHeader ch;
+
+		if (end - p < (long) sizeof(ch))
+			ReportCorruptProfile();
+		memcpy(&ch, p, sizeof(ch));
+		p += sizeof(ch);
+		if (ch.rule_len < 1 || ch.rule_len > end - p)
+			ReportCorruptProfile();
+		if (visit)
+			visit(arg, i, &ch, p, ch.rule_len);
+		p += ch.rule_len;
+	}
+	if (p != end)
+		ReportCorruptProfile();
+	return name;
+}
+
+/* Append a double in its shortest exact decimal form */
+static void
+AppendDouble(StringInfo buf, double d)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(d, tmp);
+	appendStringInfoString(buf, tmp);
+}
+
+typedef struct JsonOutState
+{
+	StringInfo	buf;
+} JsonOutState;
+
+/* Append one criterion as a JSON object */
+static void
+CriterionToJson(void *arg, int index, const IcpCriterionHeader *ch,
+				const char *rule, int rule_len)
+{
+	JsonOutState *st = (JsonOutState *) arg;
+	StringInfoData text;
+	IcpNode    *node = IcpDeserializeBytes(rule, rule_len);
+
+	initStringInfo(&text);
+	IcpRuleToString(&text, node);
+	if (index > 0)
+		appendStringInfoString(st->buf, ", ");
+	appendStringInfoChar(st->buf, '{');
+	if (ch->id != 0)
+		appendStringInfo(st->buf, "\"id\": " INT64_FORMAT ", ", ch->id);
+	appendStringInfoString(st->buf, "\"rule\": ");
+	escape_json(st->buf, text.data);
+	appendStringInfoString(st->buf, ", \"weight\": ");
+	AppendDouble(st->buf, ch->weight);
+	appendStringInfo(st->buf, ", \"required\": %s}", ch->required ? "true" : "false");
+	pfree(text.data);
+}
+
+/* Append the canonical JSON text of a profile value */
+void
+IcpProfileToJson(StringInfo buf, const IcpProfile *value)
+{
+	IcpProfileHeader hdr;
+	const char *name;
+	JsonOutState st;
+
+	st.buf = buf;
+	/* first pass validates; name points into the value */
+	name = WalkProfile(value, &hdr, NULL, NULL);
+	appendStringInfoChar(buf, '{');
+	if (name)
+	{
+		char	   *n = pnstrdup(name, hdr.name_len);
+
+		appendStringInfoString(buf, "\"name\": ");
+		escape_json(buf, n);
+		appendStringInfoString(buf, ", ");
+	}
+	appendStringInfo(buf, "\"kind\": \"%s\", \"model\": \"%s\", \"bias\": ",
+					 IcpKindName(hdr.kind), IcpModelName(hdr.model));
+	AppendDouble(buf, hdr.bias);
+	appendStringInfo(buf, ", \"missing\": \"%s\", \"grade_thresholds\": [",
+					 IcpMissingName(hdr.missing));
+	AppendDouble(buf, hdr.thresholds[0]);
+	appendStringInfoString(buf, ", ");
+	AppendDouble(buf, hdr.thresholds[1]);
+	appendStringInfoString(buf, ", ");
+	AppendDouble(buf, hdr.thresholds[2]);
+	appendStringInfoString(buf, "], \"criteria\": [");
+	WalkProfile(value, &hdr, CriterionToJson, &st);
+	appendStringInfoString(buf, "]}");
+}
+
+/* Report a JSON profile that does not have the expected shape */
+static void
+ReportBadJson(const char *msg, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type icp_profile: %s", msg),
+			 detail ? errdetail("%s", detail) : 0,
+			 errhint("An icp_profile is a JSON object such as {\"name\": \"p\", \"model\": \"points\", \"criteria\": [{\"rule\": \"employees > 50\", \"weight\": 10}]}.")));
+}
+
+/* The text of a JSON string value, or an error naming the key */
+static char *
+JsonString(JsonbValue *v, const char *key)
+{
+	if (v->type != jbvString)
+		ReportBadJson(psprintf("\"%s\" must be a string", key), NULL);
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* A finite JSON number as a double, or an error naming the key */
+static double
+JsonNumber(JsonbValue *v, const char *key)
+{
+	double		d;
+
+	if (v->type != jbvNumeric)
+		ReportBadJson(psprintf("\"%s\" must be a number", key), NULL);
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+										   NumericGetDatum(v->val.numeric)));
+	if (!isfinite(d))
+		ReportBadJson(psprintf("\"%s\" must be a finite number", key), NULL);
+	return d;
+}
+
+/* A JSON boolean, or an error naming the key */
+static bool
+JsonBool(JsonbValue *v, const char *key)
+{
+	if (v->type != jbvBool)
+		ReportBadJson(psprintf("\"%s\" must be true or false", key), NULL);
+	return v->val.boolean;
+}
+
+/* Collect the elements of a JSON array (skipping nested content) */
+static List *
+JsonArrayElements(JsonbValue *v, const char *key)
+{
+	JsonbIterator *it;
+	JsonbValue	elem;
+	JsonbIteratorToken tok;
+	List	   *result = NIL;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		ReportBadJson(psprintf("\"%s\" must be an array", key), NULL);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+	{
+		if (tok == WJB_ELEM)
+		{
+			JsonbValue *copy = palloc(sizeof(JsonbValue));
+
+			*copy = elem;
+			result = lappend(result, copy);
+		}
+	}
+	return result;
+}
+
+/* Parse the JSON text form into a serialized profile */
+IcpProfile *
+IcpProfileFromJson(const char *json)
+{
+	Jsonb	   *jb;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *name = NULL;
+	IcpKind		kind = ICP_KIND_IDEAL;
+	IcpModel	model = ICP_MODEL_POINTS;
+	IcpMissing	missing = ICP_MISSING_IGNORE;
+	double		bias = 0;
+	double		thresholds[3] = {80, 60, 40};
+	List	   *criteria = NIL;
+	int			n,
+				i;
+	int64	   *ids;
+	double	   *weights;
+	bool	   *required;
+	IcpRule   **rules;
+	ListCell   *lc;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ReportBadJson("the value must be a JSON object", NULL);
+
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		tok = JsonbIteratorNext(&it, &v, true);
+		Assert(tok == WJB_VALUE);
+		if (strcmp(key, "name") == 0)
+			name = v.type == jbvNull ? NULL : JsonString(&v, key);
+		else if (strcmp(key, "kind") == 0)
+		{
+			char	   *s = JsonString(&v, key);
+
+			if (strcmp(s, "ideal") == 0)
+				kind = ICP_KIND_IDEAL;
+			else if (strcmp(s, "exclude") == 0)
+				kind = ICP_KIND_EXCLUDE;
+			else
+				ReportBadJson(psprintf("unknown kind \"%s\"", s),
+							  "The kind is \"ideal\" or \"exclude\".");
+		}
+		else if (strcmp(key, "model") == 0)
+		{
+			char	   *s = JsonString(&v, key);
+
+			if (strcmp(s, "points") == 0)
+				model = ICP_MODEL_POINTS;
+			else if (strcmp(s, "logistic") == 0)
+				model = ICP_MODEL_LOGISTIC;
+			else
+				ReportBadJson(psprintf("unknown model \"%s\"", s),
+							  "The model is \"points\" or \"logistic\".");
+		}
+		else if (strcmp(key, "missing") == 0)
+		{
+			char	   *s = JsonString(&v, key);
+
+			if (strcmp(s, "ignore") == 0)
+				missing = ICP_MISSING_IGNORE;
+			else if (strcmp(s, "penalize") == 0)
+				missing = ICP_MISSING_PENALIZE;
+			else
+				ReportBadJson(psprintf("unknown missing policy \"%s\"", s),
+							  "The missing policy is \"ignore\" or \"penalize\".");
+		}
+		else if (strcmp(key, "bias") == 0)
+			bias = JsonNumber(&v, key);
+		else if (strcmp(key, "grade_thresholds") == 0)
+		{
+			List	   *elems = JsonArrayElements(&v, key);
+
+			if (list_length(elems) != 3)
+				ReportBadJson("\"grade_thresholds\" must have three numbers", NULL);
+			for (i = 0; i < 3; i++)
+				thresholds[i] = JsonNumber(list_nth(elems, i), key);
+		}
+		else if (strcmp(key, "criteria") == 0)
+			criteria = JsonArrayElements(&v, key);
+		else if (strcmp(key, "description") == 0 || strcmp(key, "active") == 0)
+			 /* accepted for convenience, not part of the value */ ;
+		else
+			ReportBadJson(psprintf("unknown key \"%s\"", key),
+						  "Known keys are name, kind, model, bias, missing, grade_thresholds and criteria.");
+	}
+
+	n = list_length(criteria);
+	ids = palloc0(sizeof(int64) * Max(n, 1));
+	weights = palloc0(sizeof(double) * Max(n, 1));
+	required = palloc0(sizeof(bool) * Max(n, 1));
+	rules = palloc0(sizeof(IcpRule *) * Max(n, 1));
+	i = 0;
+	foreach(lc, criteria)
+	{
+		JsonbValue *c = (JsonbValue *) lfirst(lc);
+		bool		have_rule = false;
+
+		weights[i] = 1;
+		if (c->type != jbvBinary || !JsonContainerIsObject(c->val.binary.data))
+			ReportBadJson(psprintf("criterion %d must be a JSON object", i + 1), NULL);
+		it = JsonbIteratorInit(c->val.binary.data);
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			char	   *key;
+
+			if (tok != WJB_KEY)
+				continue;
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			tok = JsonbIteratorNext(&it, &v, true);
+			if (strcmp(key, "rule") == 0)
+			{
+				char	   *s = JsonString(&v, key);
+
+				rules[i] = IcpRuleFromCString(s, strlen(s));
+				have_rule = true;
+			}
+			else if (strcmp(key, "weight") == 0)
+				weights[i] = JsonNumber(&v, key);
+			else if (strcmp(key, "required") == 0)
+				required[i] = JsonBool(&v, key);
+			else if (strcmp(key, "id") == 0)
+			{
+				if (v.type == jbvNull)
+					ids[i] = 0;
+				else
+				{
+					double		d = JsonNumber(&v, key);
+
+					if (d != floor(d) || d < 0 || d > 9.0e15)
+						ReportBadJson("criterion \"id\" must be a positive integer", NULL);
+					ids[i] = (int64) d;
+				}
+			}
+			else if (strcmp(key, "dimension") == 0 || strcmp(key, "note") == 0)
+				 /* accepted for convenience, not part of the value */ ;
+			else
+				ReportBadJson(psprintf("unknown key \"%s\" in criterion %d", key, i + 1),
+							  "Known criterion keys are id, rule, weight and required.");
+		}
+		if (!have_rule)
+			ReportBadJson(psprintf("criterion %d has no \"rule\"", i + 1), NULL);
+		i++;
+	}
+
+	return IcpBuildProfile(name, kind, model, missing, bias, thresholds, n,
+						   ids, weights, required, rules);
+}
+
+typedef struct CompileState
+{
+	IcpCompiled *cp;
+} CompileState;
+
+/* Decode one criterion into the compiled profile */
+static void
+CompileCriterion(void *arg, int index, const IcpCriterionHeader *ch,
+				 const char *rule, int rule_len)
+{
+	IcpCompiled *cp = ((CompileState *) arg)->cp;
+	IcpCriterion *c = &cp->criteria[index];
+	StringInfoData text;
+
+	c->id = ch->id;
+	c->weight = ch->weight;
+	c->required = ch->required != 0;
+	c->rule = IcpDeserializeBytes(rule, rule_len);
+	initStringInfo(&text);
+	IcpRuleToString(&text, c->rule);
+	c->rule_text = text.data;
+	cp->total_abs_weight += fabs(ch->weight);
+}
+
+/* Decode a profile value into a compiled profile in a new child context */
+IcpCompiled *
+IcpCompileProfile(const IcpProfile *value, MemoryContext parent)
+{
+	MemoryContext cxt,
+				old;
+	IcpCompiled *cp;
+	IcpProfileHeader hdr;
+	const char *name;
+	CompileState st;
+
+	cxt = AllocSetContextCreate(parent, "icp compiled profile",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		cp = palloc0(sizeof(IcpCompiled));
+		cp->cxt = cxt;
+		cp->value = (IcpProfile *) palloc(VARSIZE_ANY(value));
+		memcpy(cp->value, value, VARSIZE_ANY(value));
+		name = WalkProfile(cp->value, &hdr, NULL, NULL);
+		cp->name = name ? pnstrdup(name, hdr.name_len) : NULL;
+		cp->kind = hdr.kind;
+		cp->model = hdr.model;
+		cp->missing = hdr.missing;
+		cp->bias = hdr.bias;
+		memcpy(cp->thresholds, hdr.thresholds, sizeof(cp->thresholds));
+		cp->active = true;
+		cp->ncriteria = hdr.ncriteria;
+		cp->criteria = palloc0(sizeof(IcpCriterion) * Max(hdr.ncriteria, 1));
+		st.cp = cp;
+		WalkProfile(cp->value, &hdr, CompileCriterion, &st);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return cp;
+}
+
+/* icp_profile input: JSON text */
+Datum
+icp_profile_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+
+	PG_RETURN_POINTER(IcpProfileFromJson(str));
+}
+
+/* icp_profile output: canonical JSON text */
+Datum
+icp_profile_out(PG_FUNCTION_ARGS)
+{
+	IcpProfile *value = PG_GETARG_ICPPROFILE_P(0);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	IcpProfileToJson(&buf, value);
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* icp_profile binary input: a version byte and the JSON text */
+Datum
+icp_profile_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			version = pq_getmsgbyte(buf);
+	char	   *text;
+	int			nbytes;
+
+	if (version != ICP_PROFILE_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported icp_profile binary format version %d", version)));
+	text = pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);
+	PG_RETURN_POINTER(IcpProfileFromJson(text));
+}
+
+/* icp_profile binary output: a version byte and the JSON text */
+Datum
+icp_profile_send(PG_FUNCTION_ARGS)
+{
+	IcpProfile *value = PG_GETARG_ICPPROFILE_P(0);
+	StringInfoData text;
+	StringInfoData buf;
+
+	initStringInfo(&text);
+	IcpProfileToJson(&text, value);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, ICP_PROFILE_FORMAT_VERSION);
+	pq_sendtext(&buf, text.data, text.len);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}

@@ -1,0 +1,281 @@
+
+-- ---------------------------------------------------------------------------
+-- Profile values and scoring (DESIGN.md sections 2, 4, 5).
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.icp_profile;
+
+CREATE FUNCTION @extschema@.icp_profile_in(pg_catalog.cstring)
+RETURNS @extschema@.icp_profile
+AS 'MODULE_PATHNAME', 'icp_profile_in'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.icp_profile_out(@extschema@.icp_profile)
+RETURNS pg_catalog.cstring
+AS 'MODULE_PATHNAME', 'icp_profile_out'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.icp_profile_recv(pg_catalog.internal)
+RETURNS @extschema@.icp_profile
+AS 'MODULE_PATHNAME', 'icp_profile_recv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.icp_profile_send(@extschema@.icp_profile)
+RETURNS pg_catalog.bytea
+AS 'MODULE_PATHNAME', 'icp_profile_send'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.icp_profile (
+    INPUT = @extschema@.icp_profile_in,
+    OUTPUT = @extschema@.icp_profile_out,
+    RECEIVE = @extschema@.icp_profile_recv,
+    SEND = @extschema@.icp_profile_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+
+COMMENT ON TYPE @extschema@.icp_profile IS
+    'A whole profile (model, bias, thresholds, missing policy, criteria) as one immutable value; text form is JSON';
+COMMENT ON FUNCTION @extschema@.icp_profile_in(pg_catalog.cstring) IS 'icp_profile input: JSON text';
+COMMENT ON FUNCTION @extschema@.icp_profile_out(@extschema@.icp_profile) IS 'icp_profile output: canonical JSON text';
+COMMENT ON FUNCTION @extschema@.icp_profile_recv(pg_catalog.internal) IS 'icp_profile binary input';
+COMMENT ON FUNCTION @extschema@.icp_profile_send(@extschema@.icp_profile) IS 'icp_profile binary output';
+
+CREATE FUNCTION @extschema@.icp_profile(name pg_catalog.text)
+RETURNS @extschema@.icp_profile
+AS 'MODULE_PATHNAME', 'icp_profile_by_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_profile(pg_catalog.text) IS
+    'The current value of a stored profile; score with it to avoid table access (parallel workers, Citus shards)';
+
+-- icp_profile('name') with an untyped literal would be parsed as a cast to
+-- the type icp_profile (a JSON value); this exact match keeps it a lookup.
+CREATE FUNCTION @extschema@.icp_profile(name pg_catalog.unknown)
+RETURNS @extschema@.icp_profile
+AS 'MODULE_PATHNAME', 'icp_profile_by_name_literal'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_profile(pg_catalog.unknown) IS
+    'icp_profile(''name'') written with a literal: the current value of that stored profile';
+
+CREATE TYPE @extschema@.icp_score_result AS (
+    fit double precision,
+    grade pg_catalog.text,
+    coverage double precision,
+    disqualified boolean,
+    profile pg_catalog.text
+);
+
+COMMENT ON TYPE @extschema@.icp_score_result IS
+    'Result of icp_score: fit 0-100, grade A-D, coverage 0-1 (share of weight whose outcome was known), knock-out flag, profile name';
+
+CREATE FUNCTION @extschema@.icp_fit(account record)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_fit(record) IS
+    'The fit 0-100 of an account (record) against the default profile';
+
+CREATE FUNCTION @extschema@.icp_fit(account record, profile pg_catalog.text)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_fit(record, pg_catalog.text) IS
+    'The fit 0-100 of an account (record) against the named profile';
+
+CREATE FUNCTION @extschema@.icp_fit(account record, profile @extschema@.icp_profile)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_record_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_fit(record, @extschema@.icp_profile) IS
+    'The fit 0-100 of an account (record) against a profile value (reads no table)';
+
+CREATE FUNCTION @extschema@.icp_fit(account pg_catalog.jsonb)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_fit(pg_catalog.jsonb) IS
+    'The fit 0-100 of an account (jsonb) against the default profile';
+
+CREATE FUNCTION @extschema@.icp_fit(account pg_catalog.jsonb, profile pg_catalog.text)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_fit(pg_catalog.jsonb, pg_catalog.text) IS
+    'The fit 0-100 of an account (jsonb) against the named profile';
+
+CREATE FUNCTION @extschema@.icp_fit(account pg_catalog.jsonb, profile @extschema@.icp_profile)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_jsonb_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_fit(pg_catalog.jsonb, @extschema@.icp_profile) IS
+    'The fit 0-100 of an account (jsonb) against a profile value (reads no table)';
+
+CREATE FUNCTION @extschema@.icp_grade(account record)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_grade(record) IS
+    'The grade A, B, C or D of an account (record) against the default profile';
+
+CREATE FUNCTION @extschema@.icp_grade(account record, profile pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_grade(record, pg_catalog.text) IS
+    'The grade A, B, C or D of an account (record) against the named profile';
+
+CREATE FUNCTION @extschema@.icp_grade(account record, profile @extschema@.icp_profile)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_record_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_grade(record, @extschema@.icp_profile) IS
+    'The grade A, B, C or D of an account (record) against a profile value (reads no table)';
+
+CREATE FUNCTION @extschema@.icp_grade(account pg_catalog.jsonb)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_grade(pg_catalog.jsonb) IS
+    'The grade A, B, C or D of an account (jsonb) against the default profile';
+
+CREATE FUNCTION @extschema@.icp_grade(account pg_catalog.jsonb, profile pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_grade(pg_catalog.jsonb, pg_catalog.text) IS
+    'The grade A, B, C or D of an account (jsonb) against the named profile';
+
+CREATE FUNCTION @extschema@.icp_grade(account pg_catalog.jsonb, profile @extschema@.icp_profile)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_jsonb_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_grade(pg_catalog.jsonb, @extschema@.icp_profile) IS
+    'The grade A, B, C or D of an account (jsonb) against a profile value (reads no table)';
+
+CREATE FUNCTION @extschema@.icp_score(account record)
+RETURNS @extschema@.icp_score_result
+AS 'MODULE_PATHNAME', 'icp_score_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_score(record) IS
+    'Fit, grade, coverage, disqualified and profile of an account (record) against the default profile';
+
+CREATE FUNCTION @extschema@.icp_score(account record, profile pg_catalog.text)
+RETURNS @extschema@.icp_score_result
+AS 'MODULE_PATHNAME', 'icp_score_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_score(record, pg_catalog.text) IS
+    'Fit, grade, coverage, disqualified and profile of an account (record) against the named profile';
+
+CREATE FUNCTION @extschema@.icp_score(account record, profile @extschema@.icp_profile)
+RETURNS @extschema@.icp_score_result
+AS 'MODULE_PATHNAME', 'icp_score_record_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_score(record, @extschema@.icp_profile) IS
+    'Fit, grade, coverage, disqualified and profile of an account (record) against a profile value (reads no table)';
+
+CREATE FUNCTION @extschema@.icp_score(account pg_catalog.jsonb)
+RETURNS @extschema@.icp_score_result
+AS 'MODULE_PATHNAME', 'icp_score_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_score(pg_catalog.jsonb) IS
+    'Fit, grade, coverage, disqualified and profile of an account (jsonb) against the default profile';
+
+CREATE FUNCTION @extschema@.icp_score(account pg_catalog.jsonb, profile pg_catalog.text)
+RETURNS @extschema@.icp_score_result
+AS 'MODULE_PATHNAME', 'icp_score_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_score(pg_catalog.jsonb, pg_catalog.text) IS
+    'Fit, grade, coverage, disqualified and profile of an account (jsonb) against the named profile';
+
+CREATE FUNCTION @extschema@.icp_score(account pg_catalog.jsonb, profile @extschema@.icp_profile)
+RETURNS @extschema@.icp_score_result
+AS 'MODULE_PATHNAME', 'icp_score_jsonb_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_score(pg_catalog.jsonb, @extschema@.icp_profile) IS
+    'Fit, grade, coverage, disqualified and profile of an account (jsonb) against a profile value (reads no table)';
+
+CREATE FUNCTION @extschema@.icp_explain(account record,
+    OUT criterion bigint, OUT rule @extschema@.icp_rule, OUT weight double precision,
+    OUT required boolean, OUT outcome pg_catalog.text, OUT points double precision,
+    OUT value pg_catalog.text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'icp_explain_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.icp_explain(record) IS
+    'Why this fit: one row per criterion (record) against the default profile, with its outcome (match, miss, unknown), points and the values seen';
+
+CREATE FUNCTION @extschema@.icp_explain(account record, profile pg_catalog.text,
+    OUT criterion bigint, OUT rule @extschema@.icp_rule, OUT weight double precision,
+    OUT required boolean, OUT outcome pg_catalog.text, OUT points double precision,
+    OUT value pg_catalog.text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'icp_explain_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.icp_explain(record, pg_catalog.text) IS
+    'Why this fit: one row per criterion (record) against the named profile, with its outcome (match, miss, unknown), points and the values seen';
+
+CREATE FUNCTION @extschema@.icp_explain(account record, profile @extschema@.icp_profile,
+    OUT criterion bigint, OUT rule @extschema@.icp_rule, OUT weight double precision,
+    OUT required boolean, OUT outcome pg_catalog.text, OUT points double precision,
+    OUT value pg_catalog.text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'icp_explain_record_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.icp_explain(record, @extschema@.icp_profile) IS
+    'Why this fit: one row per criterion (record) against a profile value (reads no table), with its outcome (match, miss, unknown), points and the values seen';
+
+CREATE FUNCTION @extschema@.icp_explain(account pg_catalog.jsonb,
+    OUT criterion bigint, OUT rule @extschema@.icp_rule, OUT weight double precision,
+    OUT required boolean, OUT outcome pg_catalog.text, OUT points double precision,
+    OUT value pg_catalog.text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'icp_explain_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.icp_explain(pg_catalog.jsonb) IS
+    'Why this fit: one row per criterion (jsonb) against the default profile, with its outcome (match, miss, unknown), points and the values seen';
+
+CREATE FUNCTION @extschema@.icp_explain(account pg_catalog.jsonb, profile pg_catalog.text,
+    OUT criterion bigint, OUT rule @extschema@.icp_rule, OUT weight double precision,
+    OUT required boolean, OUT outcome pg_catalog.text, OUT points double precision,
+    OUT value pg_catalog.text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'icp_explain_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.icp_explain(pg_catalog.jsonb, pg_catalog.text) IS
+    'Why this fit: one row per criterion (jsonb) against the named profile, with its outcome (match, miss, unknown), points and the values seen';
+
+CREATE FUNCTION @extschema@.icp_explain(account pg_catalog.jsonb, profile @extschema@.icp_profile,
+    OUT criterion bigint, OUT rule @extschema@.icp_rule, OUT weight double precision,
+    OUT required boolean, OUT outcome pg_catalog.text, OUT points double precision,
+    OUT value pg_catalog.text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'icp_explain_jsonb_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.icp_explain(pg_catalog.jsonb, @extschema@.icp_profile) IS
+    'Why this fit: one row per criterion (jsonb) against a profile value (reads no table), with its outcome (match, miss, unknown), points and the values seen';
