@@ -786,6 +786,7 @@ IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
 	MemoryContext old;
 	TupleDesc	td;
 	BindContext ctx;
+	int			att;
 
 	for (prev = &cp->bindings; (b = *prev) != NULL; prev = &b->next)
 	{
@@ -817,6 +818,12 @@ IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
 		ctx.rowtype = typid == RECORDOID ? "record" : format_type_be(typid);
 		BindCriteria(&ctx);
 		b->slot = MakeSingleTupleTableSlot(b->tupdesc, &TTSOpsHeapTuple);
+		b->colvalues = palloc0(sizeof(Datum) * Max(b->tupdesc->natts, 1));
+		b->colnulls = palloc0(sizeof(bool) * Max(b->tupdesc->natts, 1));
+		b->readcols = palloc0(sizeof(int) * Max(b->tupdesc->natts, 1));
+		for (att = 0; att < b->tupdesc->natts; att++)
+			if (b->reads[att])
+				b->readcols[b->nreadcols++] = att;
 	}
 	PG_CATCH();
 	{

@@ -137,12 +137,21 @@ typedef struct IcpBinding
 	IcpBExpr  **within;
 	TimestampTz within_now;		/* now() the WITHIN bounds were computed for */
 	MemoryContext rowcxt;		/* per-row scratch, reset after each row */
+	Datum	   *colvalues;		/* columns passed one by one (support.c) */
+	bool	   *colnulls;
+	int		   *readcols;		/* 0-based attnos any rule reads */
+	int			nreadcols;
 } IcpBinding;
 
-/* An account being scored: a row in a slot, or a jsonb document */
+/*
+ * An account being scored: column values of a row (from a deformed slot or
+ * from the columns a planner-rewritten call passes), or a jsonb document.
+ */
 typedef struct IcpAccount
 {
-	TupleTableSlot *slot;
+	Datum	   *values;			/* per column, by 0-based attno */
+	bool	   *isnull;
+	TupleDesc	tupdesc;
 	JsonbContainer *json;
 } IcpAccount;
 

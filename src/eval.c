@@ -294,14 +294,13 @@ FetchJson(IcpBExpr *e, IcpAccount *acc, JsonbValue *out, MemoryContext rowcxt)
 		c = acc->json;
 	else
 	{
-		TupleTableSlot *slot = acc->slot;
 		Jsonb	   *jb;
 		MemoryContext old;
 
-		if (slot->tts_isnull[e->attno])
+		if (acc->isnull[e->attno])
 			return false;
 		old = MemoryContextSwitchTo(rowcxt);
-		jb = DatumGetJsonbP(slot->tts_values[e->attno]);
+		jb = DatumGetJsonbP(acc->values[e->attno]);
 		MemoryContextSwitchTo(old);
 		c = &jb->root;
 	}
@@ -717,7 +716,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 	}
 
 	/* a typed column */
-	if (acc->slot->tts_isnull[e->attno])
+	if (acc->isnull[e->attno])
 	{
 		if (e->kind == EK_NULLTEST)
 			return Neg(e, true);
@@ -727,7 +726,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 	}
 	if (e->kind == EK_NULLTEST)
 		return Neg(e, false);
-	return EvalTyped(e, acc->slot->tts_values[e->attno], rowcxt);
+	return EvalTyped(e, acc->values[e->attno], rowcxt);
 }
 
 /* Grade of a fit under the profile's thresholds */
@@ -845,17 +844,17 @@ DescribeOne(StringInfo buf, IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 			appendBinaryStringInfo(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 		}
 	}
-	else if (acc->slot->tts_isnull[e->attno])
+	else if (acc->isnull[e->attno])
 		appendStringInfoString(buf, "NULL");
 	else
 	{
 		Oid			outfunc;
 		bool		isvarlena;
 
-		getTypeOutputInfo(TupleDescAttr(acc->slot->tts_tupleDescriptor, e->attno)->atttypid,
+		getTypeOutputInfo(TupleDescAttr(acc->tupdesc, e->attno)->atttypid,
 						  &outfunc, &isvarlena);
 		appendStringInfoString(buf, OidOutputFunctionCall(outfunc,
-														  acc->slot->tts_values[e->attno]));
+														  acc->values[e->attno]));
 	}
 }
 

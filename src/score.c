@@ -16,6 +16,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
 
@@ -162,7 +163,9 @@ IcpScoreRecord(IcpCallSite *cs, IcpCompiled *cp, HeapTupleHeader th,
 	tuple.t_data = th;
 	ExecStoreHeapTuple(&tuple, b->slot, false);
 	slot_getsomeattrs(b->slot, b->natts_needed);
-	acc.slot = b->slot;
+	acc.values = b->slot->tts_values;
+	acc.isnull = b->slot->tts_isnull;
+	acc.tupdesc = b->tupdesc;
 	acc.json = NULL;
 	IcpScoreAccount(cp, b, &acc, res, outcomes);
 	if (outcomes == NULL)
@@ -200,7 +203,9 @@ IcpScoreJsonb(IcpCallSite *cs, IcpCompiled *cp, Jsonb *jb, IcpResult *res,
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	acc.slot = NULL;
+	acc.values = NULL;
+	acc.isnull = NULL;
+	acc.tupdesc = NULL;
 	acc.json = &jb->root;
 	IcpScoreAccount(cp, b, &acc, res, outcomes);
 	if (acc_out)
@@ -263,36 +268,43 @@ GradeEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(&res.grade, 1));
 }
 
-/* icp_score: fit, grade, coverage, disqualified, profile */
+/* The icp_score_result of a score */
 static Datum
-ScoreEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
+ScoreResultDatum(FunctionCallInfo fcinfo, IcpCompiled *cp, IcpResult *res)
 {
-	IcpResult	res;
-	IcpCompiled *cp;
 	TupleDesc	tupdesc;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
-	cp = ScoreArgs(fcinfo, kind, jsonb, &res);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("icp_score must be called in a context that accepts a record")));
-	values[0] = Float8GetDatum(res.fit);
-	nulls[0] = res.fit_null;
-	if (res.grade)
-		values[1] = PointerGetDatum(cstring_to_text_with_len(&res.grade, 1));
+	values[0] = Float8GetDatum(res->fit);
+	nulls[0] = res->fit_null;
+	if (res->grade)
+		values[1] = PointerGetDatum(cstring_to_text_with_len(&res->grade, 1));
 	else
 		nulls[1] = true;
-	values[2] = Float8GetDatum(res.coverage);
-	nulls[2] = res.coverage_null;
-	values[3] = BoolGetDatum(res.disqualified);
+	values[2] = Float8GetDatum(res->coverage);
+	nulls[2] = res->coverage_null;
+	values[3] = BoolGetDatum(res->disqualified);
 	if (cp->name)
 		values[4] = CStringGetTextDatum(cp->name);
 	else
 		nulls[4] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/* icp_score: fit, grade, coverage, disqualified, profile */
+static Datum
+ScoreEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
+{
+	IcpResult	res;
+	IcpCompiled *cp = ScoreArgs(fcinfo, kind, jsonb, &res);
+
+	return ScoreResultDatum(fcinfo, cp, &res);
 }
 
 /* icp_explain: one row per criterion */
@@ -317,7 +329,9 @@ ExplainEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
 	else
 	{
 		b = IcpScoreRecord(cs, cp, PG_GETARG_HEAPTUPLEHEADER(0), &res, outcomes);
-		acc.slot = b->slot;
+		acc.values = b->slot->tts_values;
+		acc.isnull = b->slot->tts_isnull;
+		acc.tupdesc = b->tupdesc;
 		acc.json = NULL;
 	}
 
@@ -369,6 +383,149 @@ ICP_ENTRY(icp_explain_record, ExplainEntry, PG_NARGS() == 1 ? ICP_ARG_DEFAULT : 
 ICP_ENTRY(icp_explain_record_value, ExplainEntry, ICP_ARG_VALUE, false)
 ICP_ENTRY(icp_explain_jsonb, ExplainEntry, PG_NARGS() == 1 ? ICP_ARG_DEFAULT : ICP_ARG_NAME, true)
 ICP_ENTRY(icp_explain_jsonb_value, ExplainEntry, ICP_ARG_VALUE, true)
+
+/*
+ * Check that a hand-made icp_*_columns call has the shape support.c builds,
+ * so that no argument is read as a type it is not.
+ */
+static void
+CheckColumnsCall(FunctionCallInfo fcinfo, IcpBinding *b)
+{
+	FmgrInfo   *fl = fcinfo->flinfo;
+	int			i;
+
+	if (get_fn_expr_argtype(fl, 0) != INT4OID ||
+		get_fn_expr_argtype(fl, 2) != OIDOID ||
+		get_fn_expr_argtype(fl, 3) != TIDOID ||
+		PG_NARGS() - 4 != b->tupdesc->natts)
+		goto bad;
+	for (i = 0; i < b->tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(b->tupdesc, i);
+
+		if (!att->attisdropped &&
+			get_fn_expr_argtype(fl, 4 + i) != att->atttypid)
+			goto bad;
+	}
+	return;
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid call of an internal icp scoring function"),
+			 errhint("Call icp_fit, icp_grade or icp_score with a whole row instead.")));
+}
+
+/*
+ * Score the columns of a table row passed one by one, as a call rewritten
+ * by the planner support function passes them (support.c).  Returns NULL
+ * when the result is NULL.
+ */
+static IcpCompiled *
+ScoreColumns(FunctionCallInfo fcinfo, IcpResult *res)
+{
+	IcpCallSite *cs;
+	IcpCompiled *cp;
+	IcpBinding *b;
+	IcpAccount	acc;
+	IcpProfileArg kind;
+	Oid			typid;
+	ErrorContextCallback errcb;
+	int			i;
+
+	if (PG_NARGS() < 4 || PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid call of an internal icp scoring function")));
+	kind = (IcpProfileArg) PG_GETARG_INT32(0);
+	typid = PG_GETARG_OID(2);
+	if (kind != ICP_ARG_DEFAULT && kind != ICP_ARG_NAME && kind != ICP_ARG_VALUE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid call of an internal icp scoring function")));
+	if (PG_ARGISNULL(3) || (kind != ICP_ARG_DEFAULT && PG_ARGISNULL(1)))
+		return NULL;
+
+	cs = IcpGetCallSite(fcinfo);
+	if (kind == ICP_ARG_DEFAULT)
+		cp = IcpCallSiteProfileByName(cs, NULL);
+	else if (kind == ICP_ARG_NAME)
+		cp = IcpCallSiteProfileByName(cs, PG_GETARG_TEXT_PP(1));
+	else
+		cp = IcpCallSiteProfileByValue(cs, PG_GETARG_ICPPROFILE_P(1));
+
+	if (cs->bound_cp != cp || cs->typid != typid || cs->typmod != -1 ||
+		cs->binding == NULL || cs->binding->is_jsonb)
+	{
+		if (get_typ_typrelid(typid) == InvalidOid)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid call of an internal icp scoring function")));
+		cs->binding = IcpBindRowType(cp, typid, -1);
+		CheckColumnsCall(fcinfo, cs->binding);
+		cs->bound_cp = cp;
+		cs->typid = typid;
+		cs->typmod = -1;
+	}
+	b = cs->binding;
+
+	for (i = 0; i < b->nreadcols; i++)
+	{
+		int			att = b->readcols[i];
+
+		b->colvalues[att] = fcinfo->args[4 + att].value;
+		b->colnulls[att] = fcinfo->args[4 + att].isnull;
+	}
+	acc.values = b->colvalues;
+	acc.isnull = b->colnulls;
+	acc.tupdesc = b->tupdesc;
+	acc.json = NULL;
+
+	errcb.callback = ScoringErrorCallback;
+	errcb.arg = cp;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	IcpScoreAccount(cp, b, &acc, res, NULL);
+	error_context_stack = errcb.previous;
+	return cp;
+}
+
+PG_FUNCTION_INFO_V1(icp_fit_columns);
+PG_FUNCTION_INFO_V1(icp_grade_columns);
+PG_FUNCTION_INFO_V1(icp_score_columns);
+
+/* icp_fit on a table row's columns (planner rewrite of icp_fit) */
+Datum
+icp_fit_columns(PG_FUNCTION_ARGS)
+{
+	IcpResult	res;
+
+	if (ScoreColumns(fcinfo, &res) == NULL || res.fit_null)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(res.fit);
+}
+
+/* icp_grade on a table row's columns (planner rewrite of icp_grade) */
+Datum
+icp_grade_columns(PG_FUNCTION_ARGS)
+{
+	IcpResult	res;
+
+	if (ScoreColumns(fcinfo, &res) == NULL || res.grade == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(&res.grade, 1));
+}
+
+/* icp_score on a table row's columns (planner rewrite of icp_score) */
+Datum
+icp_score_columns(PG_FUNCTION_ARGS)
+{
+	IcpResult	res;
+	IcpCompiled *cp = ScoreColumns(fcinfo, &res);
+
+	if (cp == NULL)
+		PG_RETURN_NULL();
+	return ScoreResultDatum(fcinfo, cp, &res);
+}
 
 /* The current value of a stored profile, copied out of the cache */
 static Datum

@@ -59,6 +59,26 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.icp_profile(pg_catalog.unknown) IS
     'icp_profile(''name'') written with a literal: the current value of that stored profile';
 
+-- Planner support: icp_fit(l, ...) on a table row is rewritten to take the
+-- row's columns directly (see src/support.c).
+CREATE FUNCTION @extschema@.icp_support(pg_catalog.internal)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'icp_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_support(pg_catalog.internal) IS
+    'Planner support of icp_fit, icp_grade and icp_score: scores table rows from their columns';
+
+CREATE FUNCTION @extschema@.icp_fit_columns(VARIADIC "any")
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.icp_grade_columns(VARIADIC "any")
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+
 CREATE TYPE @extschema@.icp_score_result AS (
     fit double precision,
     grade pg_catalog.text,
@@ -67,13 +87,26 @@ CREATE TYPE @extschema@.icp_score_result AS (
     profile pg_catalog.text
 );
 
+CREATE FUNCTION @extschema@.icp_score_columns(VARIADIC "any")
+RETURNS @extschema@.icp_score_result
+AS 'MODULE_PATHNAME', 'icp_score_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_fit_columns("any") IS
+    'Internal: icp_fit on the columns of a table row, as the planner rewrites it';
+COMMENT ON FUNCTION @extschema@.icp_grade_columns("any") IS
+    'Internal: icp_grade on the columns of a table row, as the planner rewrites it';
+COMMENT ON FUNCTION @extschema@.icp_score_columns("any") IS
+    'Internal: icp_score on the columns of a table row, as the planner rewrites it';
+
 COMMENT ON TYPE @extschema@.icp_score_result IS
     'Result of icp_score: fit 0-100, grade A-D, coverage 0-1 (share of weight whose outcome was known), knock-out flag, profile name';
 
 CREATE FUNCTION @extschema@.icp_fit(account record)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'icp_fit_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_fit(record) IS
     'The fit 0-100 of an account (record) against the default profile';
@@ -81,7 +114,8 @@ COMMENT ON FUNCTION @extschema@.icp_fit(record) IS
 CREATE FUNCTION @extschema@.icp_fit(account record, profile pg_catalog.text)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'icp_fit_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_fit(record, pg_catalog.text) IS
     'The fit 0-100 of an account (record) against the named profile';
@@ -89,7 +123,8 @@ COMMENT ON FUNCTION @extschema@.icp_fit(record, pg_catalog.text) IS
 CREATE FUNCTION @extschema@.icp_fit(account record, profile @extschema@.icp_profile)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'icp_fit_record_value'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_fit(record, @extschema@.icp_profile) IS
     'The fit 0-100 of an account (record) against a profile value (reads no table)';
@@ -121,7 +156,8 @@ COMMENT ON FUNCTION @extschema@.icp_fit(pg_catalog.jsonb, @extschema@.icp_profil
 CREATE FUNCTION @extschema@.icp_grade(account record)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'icp_grade_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_grade(record) IS
     'The grade A, B, C or D of an account (record) against the default profile';
@@ -129,7 +165,8 @@ COMMENT ON FUNCTION @extschema@.icp_grade(record) IS
 CREATE FUNCTION @extschema@.icp_grade(account record, profile pg_catalog.text)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'icp_grade_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_grade(record, pg_catalog.text) IS
     'The grade A, B, C or D of an account (record) against the named profile';
@@ -137,7 +174,8 @@ COMMENT ON FUNCTION @extschema@.icp_grade(record, pg_catalog.text) IS
 CREATE FUNCTION @extschema@.icp_grade(account record, profile @extschema@.icp_profile)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'icp_grade_record_value'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_grade(record, @extschema@.icp_profile) IS
     'The grade A, B, C or D of an account (record) against a profile value (reads no table)';
@@ -169,7 +207,8 @@ COMMENT ON FUNCTION @extschema@.icp_grade(pg_catalog.jsonb, @extschema@.icp_prof
 CREATE FUNCTION @extschema@.icp_score(account record)
 RETURNS @extschema@.icp_score_result
 AS 'MODULE_PATHNAME', 'icp_score_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_score(record) IS
     'Fit, grade, coverage, disqualified and profile of an account (record) against the default profile';
@@ -177,7 +216,8 @@ COMMENT ON FUNCTION @extschema@.icp_score(record) IS
 CREATE FUNCTION @extschema@.icp_score(account record, profile pg_catalog.text)
 RETURNS @extschema@.icp_score_result
 AS 'MODULE_PATHNAME', 'icp_score_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_score(record, pg_catalog.text) IS
     'Fit, grade, coverage, disqualified and profile of an account (record) against the named profile';
@@ -185,7 +225,8 @@ COMMENT ON FUNCTION @extschema@.icp_score(record, pg_catalog.text) IS
 CREATE FUNCTION @extschema@.icp_score(account record, profile @extschema@.icp_profile)
 RETURNS @extschema@.icp_score_result
 AS 'MODULE_PATHNAME', 'icp_score_record_value'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_score(record, @extschema@.icp_profile) IS
     'Fit, grade, coverage, disqualified and profile of an account (record) against a profile value (reads no table)';
