@@ -1,0 +1,100 @@
+# test/lib/suites.sh: run pg_regress (make installcheck) and pgTAP (pg_prove)
+# against the server in PGHOST/PGPORT/PGUSER, counting tests as they go.
+# shellcheck shell=bash
+
+PASSED=0    # tests and assertions that passed
+FAILED=0    # ... and that failed (a suite that breaks counts at least one)
+
+# Run the pg_regress suite (sql/*.sql) with `make installcheck`; count one
+# test per file from pg_regress' "... ok" / "... FAILED" lines.
+run_regress()
+{
+	local out ok bad rc=0
+	if ! compgen -G "sql/*.sql" >/dev/null; then
+		log "pg_regress: no sql/*.sql yet, skipping"
+		return 0
+	fi
+	log "pg_regress (make installcheck)"
+	out=$CLUSTER_DIR/installcheck.out
+	rm -f regression.diffs regression.out
+	make installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$out" || rc=$?
+	# PG15 prints "test name ... ok  12 ms" (or "     name ... ok" inside a
+	# parallel group); "failed (ignored)" does not fail the run.
+	ok=$(grep -cE '\.\.\. (ok|failed \(ignored\))' "$out" || true)
+	bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
+	if ((rc != 0 && bad == 0)); then
+		bad=1    # pg_regress itself failed (connection, missing file...)
+	fi
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + bad))
+	if ((rc != 0)) && [[ -s regression.diffs ]]; then
+		echo "---- regression.diffs ----"
+		cat regression.diffs
+		echo "---- end of regression.diffs ----"
+	fi
+	return 0
+}
+
+# Create database $1 with pgTAP in it (plus icp: pgTAP files also say
+# CREATE EXTENSION IF NOT EXISTS icp themselves, so either way works).
+create_tap_database()
+{
+	local db=$1
+	psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+		-c "SET client_min_messages = warning" \
+		-c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+	psql -X -q -d "$db" -v ON_ERROR_STOP=1 \
+		-c "SET client_min_messages = warning" \
+		-c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION icp" >/dev/null
+}
+
+# Run each test/pgtap/*.sql with `pg_prove --verbose`; count assertions from
+# the "ok N" / "not ok N" lines.  A file that dies, has a bad plan or fails
+# without a "not ok" line counts as at least one failure.
+run_pgtap()
+{
+	local db=icp_tap file out rc ok bad planned ran
+	local files=()
+	shopt -s nullglob
+	files=(test/pgtap/*.sql)
+	shopt -u nullglob
+	if ((${#files[@]} == 0)); then
+		log "pgTAP: no test/pgtap/*.sql yet, skipping"
+		return 0
+	fi
+	log "pgTAP (pg_prove) on ${#files[@]} file(s)"
+	if ! create_tap_database "$db"; then
+		warn "could not create the pgTAP database (is icp installable?)"
+		FAILED=$((FAILED + ${#files[@]}))
+		return 0
+	fi
+	out=$CLUSTER_DIR/pg_prove.out
+	for file in "${files[@]}"; do
+		rc=0
+		PGOPTIONS="${PGOPTIONS-} -c client_min_messages=warning" \
+			pg_prove --verbose --failures -d "$db" "$file" >"$out" 2>&1 || rc=$?
+		# Show everything but the passing assertions (those are counted).
+		grep -vE '^ok [0-9]+' "$out" || true
+		# TAP lines: "ok 3 - name", "not ok 4 - name", maybe "# TODO" or
+		# "# SKIP" (TODO failures do not fail the file, so count them ok).
+		ok=$(grep -cE '^ok [0-9]+|^not ok [0-9]+.*# *TODO' "$out" || true)
+		bad=$(grep -E '^not ok [0-9]+' "$out" | grep -cvE '# *TODO' || true)
+		planned=$(sed -n 's/^1\.\.\([0-9]\+\).*/\1/p' "$out" | head -1)
+		ran=$((ok + bad))
+		if [[ -n $planned ]] && ((planned > ran)); then
+			bad=$((bad + planned - ran))    # died part-way
+		fi
+		if ((rc != 0 && bad == 0)); then
+			bad=1    # bad plan, SQL error, no plan at all...
+		fi
+		PASSED=$((PASSED + ok))
+		FAILED=$((FAILED + bad))
+	done
+	return 0
+}
+
+# Print the one closing line CI reads.
+print_summary()
+{
+	echo "$PASSED passed, $FAILED failed"
+}
