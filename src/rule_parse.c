@@ -1,0 +1,994 @@
+/*
+ * rule_parse.c
+ *		Tokenizer and recursive-descent parser for the rule language.
+ *
+ * Turns rule text (DESIGN.md section 3) into an IcpNode tree.  Keywords are
+ * case-insensitive, plain identifiers are folded to lower case, numbers are
+ * canonicalised through numeric_in/numeric_out, AND/OR are flattened, and
+ * regular expressions, LIKE patterns and WITHIN intervals are validated here
+ * so that a stored rule never fails later for a reason visible in its text.
+ * Time is linear in the length of the text; nesting is limited to
+ * ICP_RULE_MAX_DEPTH.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "parser/scansup.h"
+#include "regex/regex.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+
+#include "rule.h"
+
+/* Longest rule text or token quoted in an error message, in characters */
+#define ICP_MSG_MAX_CHARS 100
+
+typedef enum IcpTokType
+{
+	TOK_END,
+	TOK_IDENT,					/* plain identifier or keyword, folded */
+	TOK_QIDENT,					/* "quoted identifier", unescaped */
+	TOK_STRING,					/* 'string', unescaped */
+	TOK_NUMBER,					/* unsigned number as written */
+	TOK_EQ,
+	TOK_NE,
+	TOK_LT,
+	TOK_LE,
+	TOK_GT,
+	TOK_GE,
+	TOK_REGEX,
+	TOK_IREGEX,
+	TOK_LPAREN,
+	TOK_RPAREN,
+	TOK_COMMA,
+	TOK_DOT,
+	TOK_PLUS,
+	TOK_MINUS
+} IcpTokType;
+
+typedef struct IcpToken
+{
+	IcpTokType	type;
+	int			start;			/* byte offset of the token in the text */
+	int			end;			/* byte offset just past it */
+	char	   *val;			/* IDENT, QIDENT, STRING, NUMBER: its value */
+	int			vallen;
+} IcpToken;
+
+typedef struct IcpParser
+{
+	const char *str;			/* the rule text (not NUL-terminated) */
+	int			len;
+	int			pos;			/* scan position */
+	IcpToken	tok;			/* current token */
+	int			depth;			/* current NOT/parenthesis nesting */
+} IcpParser;
+
+/* Keywords of the rule language, lower case */
+static const char *const rule_keywords[] = {
+	"all", "and", "any", "between", "contains", "false", "ilike", "in",
+	"is", "like", "not", "null", "or", "true", "within"
+};
+
+static IcpNode *ParseOr(IcpParser *p);
+
+/* Is word (lower case) a keyword of the rule language? */
+bool
+IcpIsRuleKeyword(const char *word)
+{
+	for (int i = 0; i < lengthof(rule_keywords); i++)
+	{
+		if (strcmp(word, rule_keywords[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Copy of s[0..len) cut to ICP_MSG_MAX_CHARS characters, "..." if cut */
+static char *
+ClipForMessage(const char *s, int len)
+{
+	int			clip = pg_mbcharcliplen(s, len, ICP_MSG_MAX_CHARS);
+	char	   *res = palloc(clip + 4);
+
+	memcpy(res, s, clip);
+	if (clip < len)
+		memcpy(res + clip, "...", 4);
+	else
+		res[clip] = '\0';
+	return res;
+}
+
+/* The rule text as quoted in error messages */
+static char *
+RuleForMessage(IcpParser *p)
+{
+	return ClipForMessage(p->str, p->len);
+}
+
+/* 1-based character position of a byte offset in the rule text */
+static int
+CharPosition(IcpParser *p, int offset)
+{
+	return pg_mbstrlen_with_len(p->str, offset) + 1;
+}
+
+/* Report a syntax error at bytes [start, end) of the rule, or at its end */
+static void
+pg_attribute_noreturn()
+SyntaxErrorAt(IcpParser *p, int start, int end, const char *what,
+			  const char *hint)
+{
+	if (start >= p->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("%s at end of rule \"%s\"", what, RuleForMessage(p)),
+				 errdetail("The error is at character %d.",
+						   CharPosition(p, p->len)),
+				 hint ? errhint("%s", hint) : 0));
+	ereport(ERROR,
+			(errcode(ERRCODE_SYNTAX_ERROR),
+			 errmsg("%s at or near \"%s\" in rule \"%s\"", what,
+					ClipForMessage(p->str + start, end - start),
+					RuleForMessage(p)),
+			 errdetail("The error is at character %d.",
+					   CharPosition(p, start)),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+/* Report a syntax error at the current token */
+static void
+pg_attribute_noreturn()
+SyntaxError(IcpParser *p, const char *hint)
+{
+	SyntaxErrorAt(p, p->tok.start, p->tok.end, "syntax error", hint);
+}
+
+/* Can c start a plain identifier? */
+static inline bool
+IsIdentStart(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+		c >= 0x80;
+}
+
+/* Can c continue a plain identifier? */
+static inline bool
+IsIdentCont(unsigned char c)
+{
+	return IsIdentStart(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+/* Is c an ASCII digit? */
+static inline bool
+IsDigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Scan a quoted token ('string' or "identifier") starting at the opening
+ * quote; doubled quotes stand for one.  Sets tok->val and returns the end.
+ */
+static int
+ScanQuoted(IcpParser *p, int start, char quote, IcpToken *tok)
+{
+	const char *s = p->str;
+	int			i = start + 1;
+	int			ndoubled = 0;
+	char	   *out;
+	int			o = 0;
+
+	for (;;)
+	{
+		if (i >= p->len)
+			SyntaxErrorAt(p, start, p->len,
+						  quote == '\'' ? "unterminated quoted string" :
+						  "unterminated quoted identifier",
+						  quote == '\'' ?
+						  "Close the string with a single quote; write '' for a quote inside it." :
+						  "Close the identifier with a double quote; write \"\" for a quote inside it.");
+		if (s[i] == quote)
+		{
+			if (i + 1 < p->len && s[i + 1] == quote)
+			{
+				ndoubled++;
+				i += 2;
+				continue;
+			}
+			break;
+		}
+		i++;
+	}
+
+	/* i is at the closing quote */
+	out = palloc(i - start - ndoubled);
+	for (int j = start + 1; j < i; j++)
+	{
+		out[o++] = s[j];
+		if (s[j] == quote)
+			j++;
+	}
+	out[o] = '\0';
+	tok->val = out;
+	tok->vallen = o;
+	return i + 1;
+}
+
+/* Scan an unsigned number: digits [. digits] [e [+-] digits], or .digits */
+static int
+ScanNumber(IcpParser *p, int start, IcpToken *tok)
+{
+	const char *s = p->str;
+	int			i = start;
+
+	while (i < p->len && IsDigit(s[i]))
+		i++;
+	if (i < p->len && s[i] == '.')
+	{
+		i++;
+		while (i < p->len && IsDigit(s[i]))
+			i++;
+	}
+	if (i < p->len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		int			j = i + 1;
+
+		if (j < p->len && (s[j] == '+' || s[j] == '-'))
+			j++;
+		if (j < p->len && IsDigit(s[j]))
+		{
+			while (j < p->len && IsDigit(s[j]))
+				j++;
+			i = j;
+		}
+	}
+	tok->val = pnstrdup(s + start, i - start);
+	tok->vallen = i - start;
+	return i;
+}
+
+/* Advance p->tok to the next token */
+static void
+NextToken(IcpParser *p)
+{
+	const char *s = p->str;
+	int			i = p->pos;
+	IcpToken   *tok = &p->tok;
+	char		c;
+
+	CHECK_FOR_INTERRUPTS();
+
+	while (i < p->len && scanner_isspace(s[i]))
+		i++;
+	tok->start = i;
+	tok->val = NULL;
+	tok->vallen = 0;
+	if (i >= p->len)
+	{
+		tok->type = TOK_END;
+		tok->end = p->pos = i;
+		return;
+	}
+
+	c = s[i];
+	if (IsIdentStart((unsigned char) c))
+	{
+		int			j = i + 1;
+
+		while (j < p->len && IsIdentCont((unsigned char) s[j]))
+			j++;
+		tok->type = TOK_IDENT;
+		tok->val = downcase_identifier(s + i, j - i, false, false);
+		tok->vallen = strlen(tok->val);
+		i = j;
+	}
+	else if (IsDigit(c) || (c == '.' && i + 1 < p->len && IsDigit(s[i + 1])))
+	{
+		tok->type = TOK_NUMBER;
+		i = ScanNumber(p, i, tok);
+	}
+	else if (c == '\'')
+	{
+		tok->type = TOK_STRING;
+		i = ScanQuoted(p, i, '\'', tok);
+	}
+	else if (c == '"')
+	{
+		tok->type = TOK_QIDENT;
+		i = ScanQuoted(p, i, '"', tok);
+		if (tok->vallen == 0)
+			SyntaxErrorAt(p, tok->start, i, "zero-length quoted identifier",
+						  "An attribute name cannot be empty.");
+	}
+	else
+	{
+		char		n = (i + 1 < p->len) ? s[i + 1] : '\0';
+
+		i++;
+		switch (c)
+		{
+			case '=':
+				tok->type = TOK_EQ;
+				break;
+			case '<':
+				tok->type = TOK_LT;
+				if (n == '=')
+					tok->type = TOK_LE, i++;
+				else if (n == '>')
+					tok->type = TOK_NE, i++;
+				break;
+			case '>':
+				tok->type = TOK_GT;
+				if (n == '=')
+					tok->type = TOK_GE, i++;
+				break;
+			case '!':
+				if (n != '=')
+					SyntaxErrorAt(p, tok->start, i, "syntax error",
+								  "Write \"not equal\" as <> or !=.");
+				tok->type = TOK_NE;
+				i++;
+				break;
+			case '~':
+				tok->type = TOK_REGEX;
+				if (n == '*')
+					tok->type = TOK_IREGEX, i++;
+				break;
+			case '(':
+				tok->type = TOK_LPAREN;
+				break;
+			case ')':
+				tok->type = TOK_RPAREN;
+				break;
+			case ',':
+				tok->type = TOK_COMMA;
+				break;
+			case '.':
+				tok->type = TOK_DOT;
+				break;
+			case '+':
+				tok->type = TOK_PLUS;
+				break;
+			case '-':
+				tok->type = TOK_MINUS;
+				break;
+			default:
+				SyntaxErrorAt(p, tok->start, tok->start + pg_mblen(s + tok->start),
+							  "syntax error", NULL);
+		}
+	}
+	tok->end = p->pos = i;
+}
+
+/* Is the current token the (unquoted) keyword kw? */
+static inline bool
+IsKeyword(IcpParser *p, const char *kw)
+{
+	return p->tok.type == TOK_IDENT && strcmp(p->tok.val, kw) == 0;
+}
+
+/* Consume a token of the given type or report a syntax error */
+static void
+Expect(IcpParser *p, IcpTokType type, const char *hint)
+{
+	if (p->tok.type != type)
+		SyntaxError(p, hint);
+	NextToken(p);
+}
+
+/* Enter one level of NOT/parenthesis nesting, enforcing the limits */
+static void
+EnterNesting(IcpParser *p)
+{
+	check_stack_depth();
+	if (++p->depth > ICP_RULE_MAX_DEPTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+				 errmsg("rule \"%s\" is nested too deeply", RuleForMessage(p)),
+				 errdetail("Parentheses and NOT may be nested at most %d levels deep; the limit is exceeded at character %d.",
+						   ICP_RULE_MAX_DEPTH, CharPosition(p, p->tok.start))));
+}
+
+/* A new node with the given tag */
+static IcpNode *
+NewNode(IcpNodeTag tag)
+{
+	IcpNode    *node = palloc0(sizeof(IcpNode));
+
+	node->tag = tag;
+	return node;
+}
+
+/* Append child to a growing array of nodes */
+static void
+AppendChild(IcpNode ***arr, int *n, int *cap, IcpNode *child)
+{
+	if (*n >= *cap)
+	{
+		*cap = (*cap == 0) ? 4 : *cap * 2;
+		*arr = (*arr == NULL) ? palloc(*cap * sizeof(IcpNode *)) :
+			repalloc(*arr, *cap * sizeof(IcpNode *));
+	}
+	(*arr)[(*n)++] = child;
+}
+
+/*
+ * Call a type input function (numeric_in, interval_in) on s; on a data
+ * exception return 0 and its message in *errmsg_out, so that the caller can
+ * report it in the rule's terms.  Other errors propagate.
+ */
+static Datum
+CallInputCatching(PGFunction fn, const char *s, char **errmsg_out)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile Datum result = (Datum) 0;
+
+	*errmsg_out = NULL;
+	PG_TRY();
+	{
+		result = DirectFunctionCall3(fn, CStringGetDatum(s),
+									 ObjectIdGetDatum(InvalidOid),
+									 Int32GetDatum(-1));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		*errmsg_out = edata->message;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/* Parse [+|-] number at the current token into a canonical NUMBER literal */
+static void
+ParseNumber(IcpParser *p, IcpLiteral *lit)
+{
+	int			start = p->tok.start;
+	bool		minus = false;
+	char	   *text;
+	char	   *err;
+	Datum		num;
+
+	if (p->tok.type == TOK_PLUS || p->tok.type == TOK_MINUS)
+	{
+		minus = (p->tok.type == TOK_MINUS);
+		NextToken(p);
+		if (p->tok.type != TOK_NUMBER)
+			SyntaxError(p, "A sign must be followed by a number.");
+	}
+	text = minus ? psprintf("-%s", p->tok.val) : p->tok.val;
+	num = CallInputCatching(numeric_in, text, &err);
+	if (err != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("number \"%s\" is out of range in rule \"%s\"",
+						ClipForMessage(p->str + start, p->tok.end - start),
+						RuleForMessage(p)),
+				 errdetail("The number is at character %d: %s.",
+						   CharPosition(p, start), err)));
+	lit->type = ICP_LIT_NUMBER;
+	lit->str = DatumGetCString(DirectFunctionCall1(numeric_out, num));
+	lit->len = strlen(lit->str);
+	lit->boolval = false;
+	NextToken(p);
+}
+
+/* Parse one literal: [+|-] number, 'string', TRUE or FALSE */
+static void
+ParseLiteral(IcpParser *p, IcpLiteral *lit)
+{
+	switch (p->tok.type)
+	{
+		case TOK_PLUS:
+		case TOK_MINUS:
+		case TOK_NUMBER:
+			ParseNumber(p, lit);
+			return;
+		case TOK_STRING:
+			lit->type = ICP_LIT_STRING;
+			lit->str = p->tok.val;
+			lit->len = p->tok.vallen;
+			lit->boolval = false;
+			NextToken(p);
+			return;
+		case TOK_IDENT:
+			if (IsKeyword(p, "true") || IsKeyword(p, "false"))
+			{
+				lit->type = ICP_LIT_BOOL;
+				lit->str = NULL;
+				lit->len = 0;
+				lit->boolval = IsKeyword(p, "true");
+				NextToken(p);
+				return;
+			}
+			break;
+		case TOK_QIDENT:
+			SyntaxError(p, "Strings are written in single quotes; double quotes are for attribute names.");
+		default:
+			break;
+	}
+	SyntaxError(p, "Expected a literal: a number, a 'string', TRUE or FALSE.");
+}
+
+/* Parse '(' literal { ',' literal } ')' into pred->lits */
+static void
+ParseLiteralList(IcpParser *p, IcpNode *pred)
+{
+	int			cap = 8;
+
+	Expect(p, TOK_LPAREN, "Expected a parenthesised list of literals, as in (1, 2, 3).");
+	pred->lits = palloc(cap * sizeof(IcpLiteral));
+	pred->nlits = 0;
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (pred->nlits >= cap)
+		{
+			cap *= 2;
+			pred->lits = repalloc(pred->lits, cap * sizeof(IcpLiteral));
+		}
+		ParseLiteral(p, &pred->lits[pred->nlits++]);
+		if (p->tok.type == TOK_RPAREN)
+			break;
+		Expect(p, TOK_COMMA, "Expected a comma or a closing parenthesis in the list.");
+	}
+	NextToken(p);
+}
+
+/* Check that a LIKE pattern does not end with its escape character */
+static void
+ValidateLikePattern(IcpParser *p, const IcpToken *tok)
+{
+	const char *s = tok->val;
+	int			i = 0;
+
+	while (i < tok->vallen)
+	{
+		if (s[i] == '\\')
+		{
+			if (i + 1 >= tok->vallen)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_ESCAPE_SEQUENCE),
+						 errmsg("LIKE pattern must not end with escape character in rule \"%s\"",
+								RuleForMessage(p)),
+						 errdetail("The pattern is at character %d.",
+								   CharPosition(p, tok->start)),
+						 errhint("Write \\\\ for a literal backslash.")));
+			i++;
+		}
+		i += pg_mblen(s + i);
+	}
+}
+
+/* Compile a regular expression once to make sure it is valid */
+static void
+ValidateRegex(IcpParser *p, const IcpToken *tok, bool icase)
+{
+	pg_wchar   *wpat = palloc((tok->vallen + 1) * sizeof(pg_wchar));
+	int			wlen = pg_mb2wchar_with_len(tok->val, wpat, tok->vallen);
+	regex_t		re;
+	int			rc;
+
+	rc = pg_regcomp(&re, wpat, wlen, REG_ADVANCED | (icase ? REG_ICASE : 0),
+					DEFAULT_COLLATION_OID);
+	if (rc != REG_OKAY)
+	{
+		char		errstr[100];
+
+		if (rc == REG_CANCEL)
+			CHECK_FOR_INTERRUPTS();
+		pg_regerror(rc, &re, errstr, sizeof(errstr));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+				 errmsg("invalid regular expression in rule \"%s\": %s",
+						RuleForMessage(p), errstr),
+				 errdetail("The regular expression is at character %d.",
+						   CharPosition(p, tok->start))));
+	}
+	pg_regfree(&re);
+	pfree(wpat);
+}
+
+/* Check that a WITHIN string is a valid, positive interval */
+static void
+ValidateInterval(IcpParser *p, const IcpToken *tok)
+{
+	char	   *err;
+	Datum		iv;
+	Interval   *zero;
+
+	iv = CallInputCatching(interval_in, tok->val, &err);
+	if (err != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("invalid interval '%s' after WITHIN in rule \"%s\"",
+						ClipForMessage(tok->val, tok->vallen), RuleForMessage(p)),
+				 errdetail("The interval is at character %d: %s.",
+						   CharPosition(p, tok->start), err),
+				 errhint("Write an interval such as '30 days' or '6 months'.")));
+
+	zero = palloc0(sizeof(Interval));
+	if (!DatumGetBool(DirectFunctionCall2(interval_gt, iv, PointerGetDatum(zero))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("interval '%s' after WITHIN must be positive in rule \"%s\"",
+						ClipForMessage(tok->val, tok->vallen), RuleForMessage(p)),
+				 errdetail("The interval is at character %d.",
+						   CharPosition(p, tok->start)),
+				 errhint("WITHIN looks back from now(); write '30 days', not '-30 days'.")));
+}
+
+/* Parse the single string literal of LIKE, ILIKE, ~, ~* or WITHIN */
+static void
+ParsePatternLiteral(IcpParser *p, IcpNode *pred)
+{
+	IcpToken	tok = p->tok;
+	const char *hint;
+
+	switch (pred->op)
+	{
+		case ICP_OP_LIKE:
+		case ICP_OP_ILIKE:
+			hint = "LIKE and ILIKE take a pattern in single quotes, as in name LIKE 'Acme%'.";
+			break;
+		case ICP_OP_WITHIN:
+			hint = "WITHIN takes an interval in single quotes, as in last_seen WITHIN '30 days'.";
+			break;
+		default:
+			hint = "~ and ~* take a regular expression in single quotes, as in domain ~ '\\.io$'.";
+			break;
+	}
+	if (tok.type != TOK_STRING)
+		SyntaxError(p, hint);
+
+	if (pred->op == ICP_OP_LIKE || pred->op == ICP_OP_ILIKE)
+		ValidateLikePattern(p, &tok);
+	else if (pred->op == ICP_OP_WITHIN)
+		ValidateInterval(p, &tok);
+	else
+		ValidateRegex(p, &tok, pred->op == ICP_OP_IREGEX);
+
+	pred->nlits = 1;
+	pred->lits = palloc(sizeof(IcpLiteral));
+	pred->lits[0].type = ICP_LIT_STRING;
+	pred->lits[0].str = tok.val;
+	pred->lits[0].len = tok.vallen;
+	pred->lits[0].boolval = false;
+	NextToken(p);
+}
+
+/* Parse attr := identifier { '.' identifier } into pred->path */
+static void
+ParseAttr(IcpParser *p, IcpNode *pred)
+{
+	int			cap = 4;
+
+	if (p->tok.type == TOK_IDENT && IcpIsRuleKeyword(p->tok.val))
+		SyntaxError(p, psprintf("Expected an attribute name; to use the keyword \"%s\" as one, write it in double quotes.",
+								p->tok.val));
+	if (p->tok.type != TOK_IDENT && p->tok.type != TOK_QIDENT)
+		SyntaxError(p, "A condition starts with an attribute name, as in employees > 50.");
+
+	pred->path = palloc(cap * sizeof(char *));
+	pred->npath = 0;
+	for (;;)
+	{
+		if (pred->npath >= 255)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("attribute path has more than 255 names in rule \"%s\"",
+							RuleForMessage(p)),
+					 errdetail("The error is at character %d.",
+							   CharPosition(p, p->tok.start))));
+		if (pred->npath >= cap)
+		{
+			cap *= 2;
+			pred->path = repalloc(pred->path, cap * sizeof(char *));
+		}
+		pred->path[pred->npath++] = p->tok.val;
+		NextToken(p);
+		if (p->tok.type != TOK_DOT)
+			break;
+		NextToken(p);
+		if (p->tok.type != TOK_IDENT && p->tok.type != TOK_QIDENT)
+			SyntaxError(p, "Expected a key name after the dot.");
+	}
+}
+
+/* Parse a predicate: attr followed by an operator and its literals */
+static IcpNode *
+ParsePredicate(IcpParser *p)
+{
+	IcpNode    *pred = NewNode(ICP_NODE_PRED);
+	IcpOp		op;
+
+	ParseAttr(p, pred);
+
+	switch (p->tok.type)
+	{
+		case TOK_EQ:
+			op = ICP_OP_EQ;
+			break;
+		case TOK_NE:
+			op = ICP_OP_NE;
+			break;
+		case TOK_LT:
+			op = ICP_OP_LT;
+			break;
+		case TOK_LE:
+			op = ICP_OP_LE;
+			break;
+		case TOK_GT:
+			op = ICP_OP_GT;
+			break;
+		case TOK_GE:
+			op = ICP_OP_GE;
+			break;
+		case TOK_REGEX:
+			op = ICP_OP_REGEX;
+			break;
+		case TOK_IREGEX:
+			op = ICP_OP_IREGEX;
+			break;
+		default:
+			if (IsKeyword(p, "not"))
+			{
+				pred->negated = true;
+				NextToken(p);
+				if (IsKeyword(p, "in"))
+					op = ICP_OP_IN;
+				else if (IsKeyword(p, "between"))
+					op = ICP_OP_BETWEEN;
+				else if (IsKeyword(p, "like"))
+					op = ICP_OP_LIKE;
+				else if (IsKeyword(p, "ilike"))
+					op = ICP_OP_ILIKE;
+				else
+					SyntaxError(p, "Expected IN, BETWEEN, LIKE or ILIKE after NOT.");
+			}
+			else if (IsKeyword(p, "in"))
+				op = ICP_OP_IN;
+			else if (IsKeyword(p, "between"))
+				op = ICP_OP_BETWEEN;
+			else if (IsKeyword(p, "like"))
+				op = ICP_OP_LIKE;
+			else if (IsKeyword(p, "ilike"))
+				op = ICP_OP_ILIKE;
+			else if (IsKeyword(p, "is"))
+				op = ICP_OP_IS_NULL;	/* refined below */
+			else if (IsKeyword(p, "contains"))
+				op = ICP_OP_CONTAINS;	/* refined below */
+			else if (IsKeyword(p, "within"))
+				op = ICP_OP_WITHIN;
+			else
+				SyntaxError(p, "Expected a comparison operator, IN, BETWEEN, IS, LIKE, ILIKE, ~, ~*, CONTAINS or WITHIN after the attribute name.");
+			break;
+	}
+	NextToken(p);
+	pred->op = op;
+
+	switch (op)
+	{
+		case ICP_OP_IN:
+			ParseLiteralList(p, pred);
+			break;
+		case ICP_OP_BETWEEN:
+			pred->nlits = 2;
+			pred->lits = palloc(2 * sizeof(IcpLiteral));
+			ParseLiteral(p, &pred->lits[0]);
+			if (!IsKeyword(p, "and"))
+				SyntaxError(p, "BETWEEN is written x BETWEEN low AND high.");
+			NextToken(p);
+			ParseLiteral(p, &pred->lits[1]);
+			break;
+		case ICP_OP_IS_NULL:
+			if (IsKeyword(p, "not"))
+			{
+				pred->negated = true;
+				NextToken(p);
+			}
+			if (IsKeyword(p, "null"))
+				pred->op = ICP_OP_IS_NULL;
+			else if (IsKeyword(p, "true"))
+				pred->op = ICP_OP_IS_TRUE;
+			else if (IsKeyword(p, "false"))
+				pred->op = ICP_OP_IS_FALSE;
+			else
+				SyntaxError(p, pred->negated ?
+							"Expected NULL, TRUE or FALSE after IS NOT." :
+							"Expected NULL, TRUE or FALSE (optionally preceded by NOT) after IS.");
+			NextToken(p);
+			break;
+		case ICP_OP_CONTAINS:
+			if (IsKeyword(p, "any") || IsKeyword(p, "all"))
+			{
+				pred->op = IsKeyword(p, "any") ? ICP_OP_CONTAINS_ANY :
+					ICP_OP_CONTAINS_ALL;
+				NextToken(p);
+				ParseLiteralList(p, pred);
+			}
+			else
+			{
+				pred->nlits = 1;
+				pred->lits = palloc(sizeof(IcpLiteral));
+				ParseLiteral(p, &pred->lits[0]);
+			}
+			break;
+		case ICP_OP_LIKE:
+		case ICP_OP_ILIKE:
+		case ICP_OP_REGEX:
+		case ICP_OP_IREGEX:
+		case ICP_OP_WITHIN:
+			ParsePatternLiteral(p, pred);
+			break;
+		default:
+			pred->nlits = 1;
+			pred->lits = palloc(sizeof(IcpLiteral));
+			ParseLiteral(p, &pred->lits[0]);
+			break;
+	}
+	return pred;
+}
+
+/* not_expr := NOT not_expr | '(' or_expr ')' | predicate */
+static IcpNode *
+ParseNot(IcpParser *p)
+{
+	IcpNode    *node;
+
+	check_stack_depth();
+	if (IsKeyword(p, "not"))
+	{
+		EnterNesting(p);
+		NextToken(p);
+		node = NewNode(ICP_NODE_NOT);
+		node->nchildren = 1;
+		node->children = palloc(sizeof(IcpNode *));
+		node->children[0] = ParseNot(p);
+		p->depth--;
+		return node;
+	}
+	if (p->tok.type == TOK_LPAREN)
+	{
+		EnterNesting(p);
+		NextToken(p);
+		node = ParseOr(p);
+		Expect(p, TOK_RPAREN, "Expected AND, OR or a closing parenthesis.");
+		p->depth--;
+		return node;
+	}
+	return ParsePredicate(p);
+}
+
+/* and_expr := not_expr { AND not_expr }; flattening happens afterwards */
+static IcpNode *
+ParseAnd(IcpParser *p)
+{
+	IcpNode    *first = ParseNot(p);
+	IcpNode    *node;
+	int			cap = 0;
+
+	if (!IsKeyword(p, "and"))
+		return first;
+	node = NewNode(ICP_NODE_AND);
+	AppendChild(&node->children, &node->nchildren, &cap, first);
+	while (IsKeyword(p, "and"))
+	{
+		NextToken(p);
+		AppendChild(&node->children, &node->nchildren, &cap, ParseNot(p));
+	}
+	return node;
+}
+
+/* or_expr := and_expr { OR and_expr }; flattening happens afterwards */
+static IcpNode *
+ParseOr(IcpParser *p)
+{
+	IcpNode    *first = ParseAnd(p);
+	IcpNode    *node;
+	int			cap = 0;
+
+	if (!IsKeyword(p, "or"))
+		return first;
+	node = NewNode(ICP_NODE_OR);
+	AppendChild(&node->children, &node->nchildren, &cap, first);
+	while (IsKeyword(p, "or"))
+	{
+		NextToken(p);
+		AppendChild(&node->children, &node->nchildren, &cap, ParseAnd(p));
+	}
+	return node;
+}
+
+/* Append to arr the children of node, descending into children of its tag */
+static void
+GatherSameTag(const IcpNode *node, IcpNode ***arr, int *n, int *cap)
+{
+	check_stack_depth();
+	for (int i = 0; i < node->nchildren; i++)
+	{
+		IcpNode    *child = node->children[i];
+
+		if (child->tag == node->tag)
+			GatherSameTag(child, arr, n, cap);
+		else
+			AppendChild(arr, n, cap, child);
+	}
+}
+
+/*
+ * Merge AND children of AND nodes (and OR of OR) into their parent, in
+ * place, and return the depth of the resulting tree.  Each node is visited
+ * once, so this is linear however the groups were parenthesised.
+ */
+static int
+FlattenTree(IcpNode *node)
+{
+	int			depth = 0;
+
+	check_stack_depth();
+	if (node->tag == ICP_NODE_PRED)
+		return 1;
+	if (node->tag == ICP_NODE_AND || node->tag == ICP_NODE_OR)
+	{
+		bool		nested = false;
+
+		for (int i = 0; i < node->nchildren; i++)
+			nested |= (node->children[i]->tag == node->tag);
+		if (nested)
+		{
+			IcpNode   **arr = NULL;
+			int			n = 0;
+			int			cap = 0;
+
+			GatherSameTag(node, &arr, &n, &cap);
+			node->children = arr;
+			node->nchildren = n;
+		}
+	}
+	for (int i = 0; i < node->nchildren; i++)
+		depth = Max(depth, FlattenTree(node->children[i]));
+	return depth + 1;
+}
+
+/* Parse rule text; ereports ERRCODE_SYNTAX_ERROR (with position) on bad input */
+IcpNode *
+IcpParseRule(const char *str, int len)
+{
+	IcpParser	p;
+	IcpNode    *root;
+
+	pg_verifymbstr(str, len, false);
+
+	p.str = str;
+	p.len = len;
+	p.pos = 0;
+	p.depth = 0;
+	NextToken(&p);
+	if (p.tok.type == TOK_END)
+		SyntaxError(&p, "A rule cannot be empty; write a condition such as employees > 50.");
+
+	root = ParseOr(&p);
+	if (p.tok.type == TOK_RPAREN)
+		SyntaxError(&p, "This closing parenthesis has no matching opening one.");
+	if (p.tok.type != TOK_END)
+		SyntaxError(&p, "Expected AND, OR or the end of the rule.");
+
+	if (FlattenTree(root) > ICP_RULE_MAX_DEPTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+				 errmsg("rule \"%s\" is nested too deeply", RuleForMessage(&p)),
+				 errdetail("A rule may be nested at most %d levels deep.",
+						   ICP_RULE_MAX_DEPTH)));
+	return root;
+}
