@@ -107,9 +107,9 @@ ReportNoOperator(BindContext *ctx, IcpNode *node, Oid typid, const char *why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_FUNCTION),
-			 errmsg("%s %s is not supported for column \"%s\" of type %s",
-					IcpOpName(node->op), why, PathText(node),
-					format_type_be(typid)),
+			 errmsg("operator %s is not supported for column \"%s\" of type %s",
+					IcpOpName(node->op), PathText(node), format_type_be(typid)),
+			 errdetail("%s", why),
 			 errhint("Use an operator the column's type supports, or change the column's type.")));
 }
 
@@ -395,8 +395,8 @@ BindGenericPred(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
 	}
 	else
 		ReportNoOperator(ctx, node, typid,
-						 ordering ? "(the type has no default ordering)" :
-						 "(the type has no default equality)");
+						 ordering ? "The type has no default btree operator class." :
+						 "The type has no default equality operator.");
 }
 
 /* Name of the schema a type lives in */
@@ -467,7 +467,7 @@ BindPatternPred(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
 	{
 		get_type_category_preferred(typid, &typcategory, &typispreferred);
 		if (typcategory != TYPCATEGORY_STRING)
-			ReportNoOperator(ctx, node, typid, "(it needs a text column)");
+			ReportNoOperator(ctx, node, typid, "It needs a text column.");
 		/* a string type without its own operator: match its text form */
 		e->to_text = true;
 		{
@@ -517,7 +517,7 @@ BindArrayPred(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid elemtype)
 	}
 	tce = lookup_type_cache(elemtype, TYPECACHE_EQ_OPR_FINFO);
 	if (!OidIsValid(tce->eq_opr_finfo.fn_oid))
-		ReportNoOperator(ctx, node, elemtype, "(the element type has no equality)");
+		ReportNoOperator(ctx, node, elemtype, "The array's element type has no default equality operator.");
 	fmgr_info_copy(&e->fn, &tce->eq_opr_finfo, CurrentMemoryContext);
 	e->consts = palloc(sizeof(Datum) * node->nlits);
 	for (i = 0; i < node->nlits; i++)
@@ -638,7 +638,7 @@ BindPred(BindContext *ctx, IcpNode *node)
 		case ICP_OP_IS_TRUE:
 		case ICP_OP_IS_FALSE:
 			if (typid != BOOLOID)
-				ReportNoOperator(ctx, node, typid, "(it needs a boolean column)");
+				ReportNoOperator(ctx, node, typid, "It needs a boolean column.");
 			e->kind = EK_BOOLTEST;
 			e->op = node->op;
 			break;
@@ -675,13 +675,13 @@ BindPred(BindContext *ctx, IcpNode *node)
 		case ICP_OP_CONTAINS_ALL:
 			elemtype = get_element_type(typid);
 			if (!OidIsValid(elemtype))
-				ReportNoOperator(ctx, node, typid, "(it needs an array or jsonb column)");
+				ReportNoOperator(ctx, node, typid, "It needs an array or jsonb column.");
 			BindArrayPred(ctx, e, node, elemtype);
 			break;
 		case ICP_OP_WITHIN:
 			if (typid != DATEOID && typid != TIMESTAMPOID && typid != TIMESTAMPTZOID)
 				ReportNoOperator(ctx, node, typid,
-								 "(it needs a date, timestamp or timestamptz column)");
+								 "It needs a date, timestamp or timestamptz column.");
 			e->kind = EK_WITHIN;
 			e->interval = DatumGetIntervalP(DirectFunctionCall3(interval_in,
 																CStringGetDatum(node->lits[0].str),

@@ -383,6 +383,9 @@ ReportJsonType(IcpBExpr *e, JsonbValue *v, const char *want)
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("attribute %s is a JSON %s that cannot be compared with %s",
 					path.data, JsonTypeName(v), want),
+			 v->type == jbvString ?
+			 errdetail("The value is \"%s\".", pnstrdup(v->val.string.val,
+														 Min(v->val.string.len, 100))) : 0,
 			 errhint("Store the attribute with a consistent JSON type, or compare it with a literal of its type.")));
 }
 
@@ -395,8 +398,14 @@ JsonAsNumeric(IcpBExpr *e, JsonbValue *v)
 	if (v->type == jbvString)
 	{
 		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+		char	   *end;
+		bool		bad = false;
 		Datum		d;
 
+		/* check the syntax first, to name the attribute in the error */
+		(void) float8in_internal_opt_error(s, &end, "numeric", s, &bad);
+		if (bad || *end != '\0')
+			ReportJsonType(e, v, "a number");
 		d = DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 								ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 		return DatumGetNumeric(d);
@@ -762,9 +771,11 @@ IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 	for (i = 0; i < cp->ncriteria; i++)
 	{
 		IcpCriterion *c = &cp->criteria[i];
-		IcpTri		t = IcpEvalExpr(b->rules[i], acc, b->rowcxt);
+		IcpTri		t;
 		bool		counts;
 
+		cp->current = i;
+		t = IcpEvalExpr(b->rules[i], acc, b->rowcxt);
 		if (outcomes)
 			outcomes[i] = t;
 		if (t == ICP_TRUE)

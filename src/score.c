@@ -123,11 +123,20 @@ static void
 ScoringErrorCallback(void *arg)
 {
 	IcpCompiled *cp = (IcpCompiled *) arg;
+	IcpCriterion *c;
 
-	if (cp->name)
-		errcontext("scoring with icp profile \"%s\"", cp->name);
+	if (cp->current < 0 || cp->current >= cp->ncriteria)
+	{
+		errcontext("scoring with icp profile \"%s\"", cp->name ? cp->name : "(value)");
+		return;
+	}
+	c = &cp->criteria[cp->current];
+	if (c->id != 0)
+		errcontext("scoring with icp profile \"%s\", criterion %lld (%s)",
+				   cp->name ? cp->name : "(value)", (long long) c->id, c->rule_text);
 	else
-		errcontext("scoring with an icp_profile value");
+		errcontext("scoring with icp profile \"%s\", criterion %d (%s)",
+				   cp->name ? cp->name : "(value)", cp->current + 1, c->rule_text);
 }
 
 /* Score a row (record) account against a compiled profile */
