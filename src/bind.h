@@ -141,6 +141,8 @@ typedef struct IcpBinding
 	bool	   *colnulls;
 	int		   *readcols;		/* 0-based attnos any rule reads */
 	int			nreadcols;
+	char	   *scratch;		/* reusable buffer for short-header arrays */
+	Size		scratch_len;
 } IcpBinding;
 
 /*
@@ -172,7 +174,7 @@ extern IcpBinding *IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod);
 extern IcpBinding *IcpBindJsonb(IcpCompiled *cp);
 
 /* eval.c */
-extern IcpTri IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt);
+extern IcpTri IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b);
 extern void IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 							IcpResult *res, IcpTri *outcomes);
 extern void IcpPrepareBinding(IcpBinding *b);

@@ -247,6 +247,37 @@ ArraySatisfies(IcpBExpr *e, AnyArrayType *arr)
 	return false;
 }
 
+/*
+ * A varlena value with a 4-byte header.  A short-header value (the common
+ * case for small values in a heap tuple) is copied into the binding's
+ * reusable buffer, so that functions that detoast their arguments (numeric
+ * comparison, array access) need not palloc a copy for every row.
+ */
+static Datum
+PlainVarlena(IcpBinding *b, Datum v)
+{
+	struct varlena *p = (struct varlena *) DatumGetPointer(v);
+
+	if (VARATT_IS_SHORT(p))
+	{
+		Size		len = VARSIZE_SHORT(p) - VARHDRSZ_SHORT;
+
+		if (b->scratch_len < len + VARHDRSZ)
+		{
+			Size		want = Max(len + VARHDRSZ, 256);
+
+			b->scratch = b->scratch
+				? repalloc(b->scratch, want)
+				: MemoryContextAlloc(GetMemoryChunkContext(b), want);
+			b->scratch_len = want;
+		}
+		SET_VARSIZE(b->scratch, len + VARHDRSZ);
+		memcpy(VARDATA(b->scratch), VARDATA_SHORT(p), len);
+		return PointerGetDatum(b->scratch);
+	}
+	return v;
+}
+
 /* Timestamp with time zone of a date/timestamp/timestamptz value */
 static TimestampTz
 AsTimestampTz(Oid typid, Datum v)
@@ -577,8 +608,10 @@ EvalDynamic(IcpBExpr *e, JsonbValue *v)
 
 /* Evaluate a predicate on a typed, non-null column value */
 static IcpTri
-EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
+EvalTyped(IcpBExpr *e, Datum v, IcpBinding *b)
 {
+	MemoryContext rowcxt = b->rowcxt;
+
 	switch (e->kind)
 	{
 		case EK_BOOLTEST:
@@ -620,6 +653,9 @@ EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
 		MemoryContext old = MemoryContextSwitchTo(rowcxt);
 		bool		r = false;
 
+		if (e->typlen == -1 && e->kind != EK_PATTERN)
+			v = PlainVarlena(b, v);
+
 		switch (e->kind)
 		{
 			case EK_GENERIC_CMP:
@@ -644,7 +680,7 @@ EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
 												   e->consts[0]));
 				break;
 			case EK_ARRAY_CONTAINS:
-				r = ArraySatisfies(e, DatumGetAnyArrayP(v));
+				r = ArraySatisfies(e, DatumGetAnyArrayP(PlainVarlena(b, v)));
 				break;
 			case EK_WITHIN:
 				{
@@ -663,8 +699,9 @@ EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
 
 /* Evaluate a bound rule tree on an account */
 IcpTri
-IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
+IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 {
+	MemoryContext rowcxt = b->rowcxt;
 	int			i;
 	IcpTri		r;
 
@@ -674,7 +711,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 			r = ICP_TRUE;
 			for (i = 0; i < e->nargs; i++)
 			{
-				IcpTri		t = IcpEvalExpr(e->args[i], acc, rowcxt);
+				IcpTri		t = IcpEvalExpr(e->args[i], acc, b);
 
 				if (t == ICP_FALSE)
 					return ICP_FALSE;
@@ -686,7 +723,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 			r = ICP_FALSE;
 			for (i = 0; i < e->nargs; i++)
 			{
-				IcpTri		t = IcpEvalExpr(e->args[i], acc, rowcxt);
+				IcpTri		t = IcpEvalExpr(e->args[i], acc, b);
 
 				if (t == ICP_TRUE)
 					return ICP_TRUE;
@@ -695,7 +732,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 			}
 			return r;
 		case EK_NOT:
-			return TriNot(IcpEvalExpr(e->args[0], acc, rowcxt));
+			return TriNot(IcpEvalExpr(e->args[0], acc, b));
 		default:
 			break;
 	}
@@ -735,7 +772,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 	}
 	if (e->kind == EK_NULLTEST)
 		return Neg(e, false);
-	return EvalTyped(e, acc->values[e->attno], rowcxt);
+	return EvalTyped(e, acc->values[e->attno], b);
 }
 
 /* Grade of a fit under the profile's thresholds */
@@ -775,7 +812,7 @@ IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 		bool		counts;
 
 		cp->current = i;
-		t = IcpEvalExpr(b->rules[i], acc, b->rowcxt);
+		t = IcpEvalExpr(b->rules[i], acc, b);
 		if (outcomes)
 			outcomes[i] = t;
 		if (t == ICP_TRUE)

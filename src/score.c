@@ -71,15 +71,22 @@ IcpCallSiteProfileByName(IcpCallSite *cs, text *name)
 				return cs->pinned;
 		}
 		else if (!cs->by_default &&
-				 VARSIZE_ANY_EXHDR(name) == strlen(cs->pinned->name) &&
-				 memcmp(VARDATA_ANY(name), cs->pinned->name, VARSIZE_ANY_EXHDR(name)) == 0)
+				 (name == cs->name_arg ||
+				  (VARSIZE_ANY_EXHDR(name) == cs->name_len &&
+				   memcmp(VARDATA_ANY(name), cs->pinned->name, cs->name_len) == 0)))
+		{
+			/* a constant name arrives at the same address on every row */
+			cs->name_arg = name;
 			return cs->pinned;
+		}
 		IcpReleaseProfile(cs->pinned);
 		cs->pinned = NULL;
 	}
 	cname = name ? text_to_cstring(name) : IcpDefaultProfileName();
 	cs->pinned = IcpAcquireProfileByName(cname, false);
 	cs->by_default = (name == NULL);
+	cs->name_arg = name;
+	cs->name_len = strlen(cs->pinned->name);
 	return cs->pinned;
 }
 
