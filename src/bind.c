@@ -535,6 +535,8 @@ BindDynamicPred(IcpBExpr *e, IcpNode *node)
 	e->collation = DEFAULT_COLLATION_OID;
 	e->numerics = palloc0(sizeof(Datum) * Max(node->nlits, 1));
 	e->consts = palloc0(sizeof(Datum) * Max(node->nlits, 1));
+	e->lit_is_ts = palloc0(sizeof(bool) * Max(node->nlits, 1));
+	e->lit_ts = palloc0(sizeof(TimestampTz) * Max(node->nlits, 1));
 	for (i = 0; i < node->nlits; i++)
 	{
 		IcpLiteral *lit = &node->lits[i];
@@ -545,6 +547,9 @@ BindDynamicPred(IcpBExpr *e, IcpNode *node)
 												 Int32GetDatum(-1));
 		/* text form of every literal, for text comparisons and patterns */
 		e->consts[i] = PointerGetDatum(cstring_to_text(LiteralCString(lit)));
+		/* JSON has no dates: an ISO date literal compares as a date */
+		if (lit->type == ICP_LIT_STRING)
+			e->lit_is_ts[i] = IcpParseIsoTimestamp(lit->str, lit->len, &e->lit_ts[i]);
 	}
 	if (node->op == ICP_OP_WITHIN)
 		e->interval = DatumGetIntervalP(DirectFunctionCall3(interval_in,

@@ -117,6 +117,8 @@ struct IcpBExpr
 
 	/* EK_DYNAMIC: literals pre-converted */
 	Datum	   *numerics;		/* numeric Datum per NUMBER literal, else 0 */
+	bool	   *lit_is_ts;		/* STRING literal that reads as a date/time */
+	TimestampTz *lit_ts;
 	void	   *regex;			/* compiled pattern text for ~ / ~* */
 };
 
@@ -174,6 +176,7 @@ extern IcpBinding *IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod);
 extern IcpBinding *IcpBindJsonb(IcpCompiled *cp);
 
 /* eval.c */
+extern bool IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result);
 extern IcpTri IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b);
 extern void IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 							IcpResult *res, IcpTri *outcomes);

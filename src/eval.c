@@ -21,6 +21,7 @@
 #include "utils/arrayaccess.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
@@ -460,6 +461,42 @@ JsonAsBool(IcpBExpr *e, JsonbValue *v)
 	return false;
 }
 
+/*
+ * Read an ISO 8601 date or timestamp ("2024-05-01", "2024-05-01 10:00",
+ * "2024-05-01T10:00:00+02:00") as a timestamptz, without raising errors:
+ * false when the text is not one.  Times without a zone are in the
+ * session's time zone, as timestamptz input reads them.
+ */
+bool
+IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result)
+{
+	char		str[MAXDATELEN + 1];
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf,
+				dtype,
+				tz;
+	struct pg_tm tt;
+	fsec_t		fsec;
+	int			i;
+
+	if (len < 10 || len > MAXDATELEN || s[4] != '-' || s[7] != '-')
+		return false;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char) s[i]))
+			return false;
+	memcpy(str, s, len);
+	str[len] = '\0';
+	if (ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0)
+		return false;
+	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
+		dtype != DTK_DATE)
+		return false;
+	return tm2timestamp(&tt, fsec, &tz, result) == 0;
+}
+
 /* cmp(json value, literal i) with the literal's type deciding the domain */
 static int
 JsonCompare(IcpBExpr *e, JsonbValue *v, int i, text **vtext)
@@ -475,6 +512,13 @@ JsonCompare(IcpBExpr *e, JsonbValue *v, int i, text **vtext)
 		bool		b = JsonAsBool(e, v);
 
 		return (b == lit->boolval) ? 0 : (b ? 1 : -1);
+	}
+	if (e->lit_is_ts[i] && v->type == jbvString)
+	{
+		TimestampTz ts;
+
+		if (IcpParseIsoTimestamp(v->val.string.val, v->val.string.len, &ts))
+			return ts < e->lit_ts[i] ? -1 : (ts > e->lit_ts[i] ? 1 : 0);
 	}
 	if (*vtext == NULL)
 		*vtext = JsonAsText(v);

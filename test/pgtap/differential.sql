@@ -237,8 +237,8 @@ BEGIN
             conds := conds || rr.s;
             weights := weights || w;
             reqs := reqs || (SELECT required FROM icp_criteria WHERE profile = pname ORDER BY id DESC LIMIT 1);
-            -- dates, timestamps, floats and char(n) have no faithful JSON form
-            IF rr.r ~ '\m(d|ts|tz|f4|f8|bp|e|j)\M' THEN json_ok := false; END IF;
+            -- floats, char(n) and enums have no faithful JSON form (float8/text order)
+            IF rr.r ~ '\m(f4|f8|bp|e)\M' THEN json_ok := false; END IF;
         END LOOP;
 
         q := format($q$
