@@ -59,8 +59,8 @@ INSERT INTO pr_wide (industry, employees) VALUES ('software', 500);
 SELECT icp_fit(w, 'pr') FROM pr_wide w;
 
 -- the internal function refuses calls it was not built for
-SELECT icp_fit_columns(1, 'pr'::text, 'pr_leads'::regtype::oid, '(0,1)'::tid, 1);
-SELECT icp_fit_columns(7, 'pr'::text, 0::oid, '(0,1)'::tid);
+SELECT icp_fit_columns(1, 'pr'::text, 'pr_leads'::regtype, '(0,1)'::tid, 1);
+SELECT icp_fit_columns(7, 'pr'::text, 0::regtype, '(0,1)'::tid);
 
 DROP VIEW pr_view;
 DROP TABLE pr_leads, pr_parted, pr_wide;

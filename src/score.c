@@ -411,7 +411,7 @@ CheckColumnsCall(FunctionCallInfo fcinfo, IcpBinding *b)
 	int			i;
 
 	if (get_fn_expr_argtype(fl, 0) != INT4OID ||
-		get_fn_expr_argtype(fl, 2) != OIDOID ||
+		get_fn_expr_argtype(fl, 2) != REGTYPEOID ||
 		get_fn_expr_argtype(fl, 3) != TIDOID ||
 		PG_NARGS() - 4 != b->tupdesc->natts)
 		goto bad;
