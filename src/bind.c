@@ -40,6 +40,7 @@ typedef struct BindContext
 	IcpBinding *b;
 	IcpCriterion *crit;
 	const char *rowtype;		/* for messages */
+	MemoryContext errcxt;		/* outlives the binding: for error data */
 } BindContext;
 
 static IcpBExpr *BindNode(BindContext *ctx, IcpNode *node);
@@ -741,7 +742,7 @@ BindCriteria(BindContext *ctx)
 	ctx->b->rules = palloc0(sizeof(IcpBExpr *) * Max(cp->ncriteria, 1));
 	for (i = 0; i < cp->ncriteria; i++)
 	{
-		MemoryContext ecxt = CurrentMemoryContext;
+		MemoryContext bcxt = CurrentMemoryContext;
 
 		ctx->crit = &cp->criteria[i];
 		PG_TRY();
@@ -753,7 +754,8 @@ BindCriteria(BindContext *ctx)
 			ErrorData  *edata;
 			char	   *crit;
 
-			MemoryContextSwitchTo(ecxt);
+			/* the binding's context is deleted on the way out: copy outside it */
+			MemoryContextSwitchTo(ctx->errcxt);
 			edata = CopyErrorData();
 			if (edata->elevel != ERROR || edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 				PG_RE_THROW();
@@ -763,6 +765,7 @@ BindCriteria(BindContext *ctx)
 			edata->message = psprintf("profile \"%s\", %s (%s): %s",
 									  cp->name ? cp->name : "(value)", crit,
 									  ctx->crit->rule_text, edata->message);
+			MemoryContextSwitchTo(bcxt);
 			ReThrowError(edata);
 		}
 		PG_END_TRY();
@@ -821,6 +824,7 @@ IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
 		ctx.b = b;
 		ctx.crit = NULL;
 		ctx.rowtype = typid == RECORDOID ? "record" : format_type_be(typid);
+		ctx.errcxt = old;
 		BindCriteria(&ctx);
 		b->slot = MakeSingleTupleTableSlot(b->tupdesc, &TTSOpsHeapTuple);
 		b->colvalues = palloc0(sizeof(Datum) * Max(b->tupdesc->natts, 1));
@@ -864,6 +868,7 @@ IcpBindJsonb(IcpCompiled *cp)
 		ctx.b = b;
 		ctx.crit = NULL;
 		ctx.rowtype = "jsonb";
+		ctx.errcxt = old;
 		BindCriteria(&ctx);
 	}
 	PG_CATCH();
