@@ -223,6 +223,31 @@ SegmentErrorCallback(void *arg)
 }
 
 /*
+ * Whether a required criterion already rules the profile out (it would be
+ * disqualified: grade D, no match), checked before scoring the rest.
+ */
+static bool
+KnockedOut(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc)
+{
+	bool		out = false;
+	int			i;
+
+	IcpPrepareBinding(b);
+	for (i = 0; i < cp->ncriteria && !out; i++)
+	{
+		IcpTri		t;
+
+		if (!cp->criteria[i].required)
+			continue;
+		t = IcpEvalExpr(b->rules[i], acc, b->rowcxt);
+		out = (t == ICP_FALSE ||
+			   (t == ICP_UNKNOWN && cp->missing == ICP_MISSING_PENALIZE));
+	}
+	MemoryContextReset(b->rowcxt);
+	return out;
+}
+
+/*
  * The segment of an account (bound beforehand): the winning profile, or NULL.
  * Profiles are sorted exclude first, then by name, so the first of equal
  * fits is the one whose name sorts first.
@@ -250,6 +275,8 @@ IcpSegmentChoose(IcpSegment *seg, IcpAccount *acc)
 		if (best != NULL && cp->kind != best->kind)
 			break;
 		current = cp;
+		if (KnockedOut(cp, seg->bindings[i], acc))
+			continue;
 		IcpScoreAccount(cp, seg->bindings[i], acc, &res, NULL);
 		if (res.grade == 'A' || res.grade == 'B' || res.grade == 'C')
 		{

@@ -129,7 +129,7 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 	if (!OidIsValid(funcid))
 		return NULL;
 	return (Node *) makeFuncExpr(funcid, fexpr->funcresulttype, args,
-								 InvalidOid, fexpr->inputcollid,
+								 fexpr->funccollid, fexpr->inputcollid,
 								 COERCE_EXPLICIT_CALL);
 }
 

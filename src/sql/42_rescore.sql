@@ -34,6 +34,11 @@ DECLARE
     part pg_catalog.oid;
     partname pg_catalog.text;
     stmt pg_catalog.text;
+    scored pg_catalog.text;
+    writes pg_catalog.text;
+    key pg_catalog.text;
+    key_type pg_catalog.text;
+    last_key pg_catalog.text;
     total bigint := 0;
     total_blocks bigint := 0;
     done bigint := 0;
@@ -137,29 +142,64 @@ BEGIN
         SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO partname
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
          WHERE c.oid OPERATOR(pg_catalog.=) part;
-        -- blocks added after the start hold rows this run already wrote
-        nblocks := pg_catalog.pg_relation_size(part) OPERATOR(pg_catalog./) block_size;
-        stmt := pg_catalog.format(
-            'WITH cur AS MATERIALIZED ('
-            '  SELECT t.ctid AS tid, t.%1$I AS old_fit, CAST(%3$s.icp_fit(t, $1) AS %4$s) AS new_fit, %5$s'
-            '    FROM ONLY %2$s AS t'
-            '   WHERE t.ctid OPERATOR(pg_catalog.>=) $2 AND t.ctid OPERATOR(pg_catalog.<) $3), '
-            'upd AS ('
-            '  UPDATE ONLY %2$s AS t SET %1$I = cur.new_fit %6$s'
-            '    FROM cur'
-            '   WHERE t.ctid OPERATOR(pg_catalog.>=) $2 AND t.ctid OPERATOR(pg_catalog.<) $3'
-            '     AND t.ctid OPERATOR(pg_catalog.=) cur.tid'
-            '     AND (cur.old_fit IS DISTINCT FROM cur.new_fit %7$s)'
-            '  RETURNING 1) '
-            'SELECT (SELECT pg_catalog.count(*) FROM cur), (SELECT pg_catalog.count(*) FROM upd)',
-            fit_column, partname, '@extschema@', fit_type,
+        -- a one-column primary key: walk it in exact batches; otherwise walk
+        -- ctid ranges (a row the run moved to a later block is seen twice)
+        key := NULL;
+        SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) INTO key, key_type
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                                        AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
+         WHERE i.indrelid OPERATOR(pg_catalog.=) part AND i.indisprimary
+           AND i.indnatts OPERATOR(pg_catalog.=) 1;
+        scored := pg_catalog.format(
+            't.%1$I AS old_fit, CAST(%2$s.icp_fit(t, $1) AS %3$s) AS new_fit, %4$s',
+            fit_column, '@extschema@', fit_type,
             CASE WHEN grade_column IS NULL THEN 'NULL::pg_catalog.text AS old_grade, NULL::pg_catalog.text AS new_grade'
                  ELSE pg_catalog.format('t.%I AS old_grade, CAST(%s.icp_grade(t, $1) AS %s) AS new_grade',
-                                        grade_column, '@extschema@', grade_type) END,
+                                        grade_column, '@extschema@', grade_type) END);
+        writes := pg_catalog.format(
+            'UPDATE ONLY %1$s AS t SET %2$I = cur.new_fit %3$s FROM cur WHERE %%s'
+            ' AND (cur.old_fit IS DISTINCT FROM cur.new_fit %4$s) RETURNING 1',
+            partname, fit_column,
             CASE WHEN grade_column IS NULL THEN ''
                  ELSE pg_catalog.format(', %I = cur.new_grade', grade_column) END,
             CASE WHEN grade_column IS NULL THEN ''
                  ELSE 'OR cur.old_grade IS DISTINCT FROM cur.new_grade' END);
+        IF key IS NOT NULL THEN
+            stmt := pg_catalog.format(
+                'WITH cur AS MATERIALIZED (SELECT t.%1$I AS k, %2$s FROM ONLY %3$s AS t'
+                ' WHERE $2 IS NULL OR t.%1$I OPERATOR(pg_catalog.>) CAST($2 AS %4$s)'
+                ' ORDER BY t.%1$I LIMIT $3), upd AS (%5$s) '
+                'SELECT (SELECT pg_catalog.count(*) FROM cur), (SELECT pg_catalog.count(*) FROM upd),'
+                ' (SELECT CAST(pg_catalog.max(cur.k) AS pg_catalog.text) FROM cur)',
+                key, scored, partname, key_type,
+                pg_catalog.format(writes, pg_catalog.format('t.%I OPERATOR(pg_catalog.=) cur.k', key)));
+            last_key := NULL;
+            LOOP
+                EXECUTE stmt INTO seen, upd, last_key USING value, last_key, batch_size;
+                EXIT WHEN seen OPERATOR(pg_catalog.=) 0;
+                done := done OPERATOR(pg_catalog.+) seen;
+                changed := changed OPERATOR(pg_catalog.+) upd;
+                RAISE NOTICE '%', pg_catalog.format('rescored %s of %s rows (%s%%)', done, total,
+                    LEAST(100, done OPERATOR(pg_catalog.*) 100 OPERATOR(pg_catalog./) GREATEST(total, 1)));
+                IF can_commit THEN
+                    COMMIT;
+                END IF;
+                EXIT WHEN seen OPERATOR(pg_catalog.<) batch_size;
+            END LOOP;
+            CONTINUE;
+        END IF;
+
+        -- blocks added after the start hold rows this run already wrote
+        nblocks := pg_catalog.pg_relation_size(part) OPERATOR(pg_catalog./) block_size;
+        stmt := pg_catalog.format(
+            'WITH cur AS MATERIALIZED (SELECT t.ctid AS tid, %1$s FROM ONLY %2$s AS t'
+            ' WHERE t.ctid OPERATOR(pg_catalog.>=) $2 AND t.ctid OPERATOR(pg_catalog.<) $3), '
+            'upd AS (%3$s) '
+            'SELECT (SELECT pg_catalog.count(*) FROM cur), (SELECT pg_catalog.count(*) FROM upd)',
+            scored, partname,
+            pg_catalog.format(writes, 't.ctid OPERATOR(pg_catalog.>=) $2 AND t.ctid OPERATOR(pg_catalog.<) $3'
+                                      ' AND t.ctid OPERATOR(pg_catalog.=) cur.tid'));
         blk := 0;
         WHILE blk OPERATOR(pg_catalog.<) nblocks LOOP
             EXECUTE stmt INTO seen, upd
@@ -170,9 +210,8 @@ BEGIN
             changed := changed OPERATOR(pg_catalog.+) upd;
             blk := blk OPERATOR(pg_catalog.+) step;
             RAISE NOTICE '%', pg_catalog.format('rescored %s of %s rows (%s%%)',
-                done, total,
-                CASE WHEN total OPERATOR(pg_catalog.=) 0 THEN 100
-                     ELSE LEAST(100, done OPERATOR(pg_catalog.*) 100 OPERATOR(pg_catalog./) total) END);
+                LEAST(done, total), total,
+                LEAST(100, done OPERATOR(pg_catalog.*) 100 OPERATOR(pg_catalog./) GREATEST(total, 1)));
             IF can_commit THEN
                 COMMIT;
             END IF;
@@ -183,7 +222,7 @@ BEGIN
         END LOOP;
     END LOOP;
     RAISE NOTICE '%', pg_catalog.format('icp_rescore: %s rows scored with profile %L, %s updated',
-                                        done, profile, changed);
+                                        LEAST(done, total), profile, changed);
 END
 $$;
 
