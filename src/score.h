@@ -31,6 +31,8 @@ typedef struct IcpCallSite
 	MemoryContextCallback cb;	/* releases the pinned profile */
 	IcpCompiled *pinned;		/* a stored profile, pinned in the cache */
 	bool		by_default;		/* pinned is the default profile */
+	const void *name_arg;		/* the name argument pinned was looked up by */
+	Size		name_len;		/* strlen(pinned->name) */
 	IcpCompiled *values[4];		/* compiled icp_profile values, by value */
 	int			next_value;
 	IcpCompiled *bound_cp;		/* binding below belongs to this profile */

@@ -107,7 +107,7 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 					   makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID));
 	else
 		args = lappend(args, lsecond(fexpr->args));
-	args = lappend(args, makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+	args = lappend(args, makeConst(REGTYPEOID, -1, InvalidOid, sizeof(Oid),
 								   ObjectIdGetDatum(var->vartype), false, true));
 	args = lappend(args, makeVar(var->varno, SelfItemPointerAttributeNumber,
 								 TIDOID, -1, InvalidOid, 0));

@@ -1,6 +1,38 @@
--- PLACEHOLDER: replace with the real ICP demo (test/demo/*.sql).
--- Run by `make demo` as: psql -X -v ON_ERROR_STOP=1 -f test/demo/demo.sql
--- in a scratch database; `\set ECHO queries` shows each statement.
-CREATE EXTENSION icp;
-SELECT 'icp demo' AS demo, extversion AS version
-  FROM pg_catalog.pg_extension WHERE extname = 'icp';
+-- make demo: the ICP story in the terminal.  Each part is a readable SQL
+-- file next to this one; copy from them.
+\pset null '(null)'
+\pset footer off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS icp;
+RESET client_min_messages;
+
+\echo
+\echo '== 1. The data: 50,000 accounts and two years of won/lost deals =='
+\ir 01_data.sql
+SELECT (SELECT count(*) FROM accounts) AS accounts,
+       count(*) AS deals,
+       round(100.0 * avg(won::int), 1) AS win_rate_pct
+FROM deals;
+
+\echo
+\echo '== 2. A hand-written hypothesis, and "Startup Sam", an anti-profile =='
+\set QUIET on
+\ir 02_profiles.sql
+\set QUIET off
+SELECT profile, rule, weight, required, dimension
+FROM icp_criteria ORDER BY profile, id;
+
+\echo
+\echo '== 3. The best leads by fit, and why the top one scores as it does =='
+SELECT name, industry, employees, country, round(icp_fit(a)::numeric, 1) AS fit,
+       icp_grade(a) AS grade, round((icp_score(a)).coverage::numeric, 2) AS coverage
+FROM accounts a
+ORDER BY icp_fit(a) DESC NULLS LAST, (icp_score(a)).coverage DESC, id
+LIMIT 8;
+
+SELECT criterion, rule, outcome, points, value
+FROM icp_explain((SELECT a FROM accounts a WHERE id = 211), 'mid-market-saas');
+
+SELECT icp_grade(a) AS grade, count(*) AS accounts,
+       round(avg((icp_score(a)).coverage)::numeric, 2) AS avg_coverage
+FROM accounts a GROUP BY 1 ORDER BY 1;
