@@ -33,6 +33,7 @@ typedef struct IcpCallSite
 	bool		by_default;		/* pinned is the default profile */
 	const void *name_arg;		/* the name argument pinned was looked up by */
 	Size		name_len;		/* strlen(pinned->name) */
+	bool		name_stable;	/* the name argument is a Const or Param */
 	IcpCompiled *values[4];		/* compiled icp_profile values, by value */
 	int			next_value;
 	IcpCompiled *bound_cp;		/* binding below belongs to this profile */
