@@ -9,7 +9,8 @@
  * Values are read from the tables through SPI, never from the profile cache,
  * which may not have seen this statement's changes yet.  Renames are
  * carried into the history by a row trigger before the rename happens
- * (icp_profiles_history_rename, in SQL).
+ * (icp_profiles_history_rename, in SQL).  COPY into the profile tables
+ * (pg_restore) records nothing: the restored history comes with the dump.
  */
 #include "postgres.h"
 
@@ -21,6 +22,8 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "tcop/pquery.h"
+#include "utils/portal.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -86,6 +89,15 @@ icp_profiles_history(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("icp_profiles_history() must be called as a trigger")));
+
+	/*
+	 * COPY into the profile tables is how pg_restore (and bulk loads) bring
+	 * them back; the history of those profiles comes with the dump, so a
+	 * COPY records nothing (the next change compares with the stored current
+	 * version as usual).
+	 */
+	if (ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
+		return PointerGetDatum(NULL);
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "icp profile history",
 								ALLOCSET_DEFAULT_SIZES);
