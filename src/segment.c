@@ -239,7 +239,8 @@ KnockedOut(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc)
 
 		if (!cp->criteria[i].required)
 			continue;
-		t = IcpEvalExpr(b->rules[i], acc, b->rowcxt);
+		cp->current = i;
+		t = IcpEvalExpr(b->rules[i], acc, b);
 		out = (t == ICP_FALSE ||
 			   (t == ICP_UNKNOWN && cp->missing == ICP_MISSING_PENALIZE));
 	}
@@ -429,7 +430,7 @@ icp_segment_columns(PG_FUNCTION_ARGS)
 		IcpSegmentBindRowType(seg, typid, -1);
 		/* every argument must be what the row type says it is */
 		if (get_fn_expr_argtype(fl, 0) != INT4OID ||
-			get_fn_expr_argtype(fl, 2) != OIDOID ||
+			get_fn_expr_argtype(fl, 2) != REGTYPEOID ||
 			get_fn_expr_argtype(fl, 3) != TIDOID ||
 			PG_NARGS() - 4 != seg->tupdesc->natts)
 			BadColumnsCall();
