@@ -52,6 +52,7 @@ IcpGetCallSite(FunctionCallInfo fcinfo)
 		cs->cb.func = CallSiteReset;
 		cs->cb.arg = cs;
 		MemoryContextRegisterResetCallback(cs->mcxt, &cs->cb);
+		cs->name_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 1);
 		fcinfo->flinfo->fn_extra = cs;
 	}
 	return cs;
@@ -71,11 +72,14 @@ IcpCallSiteProfileByName(IcpCallSite *cs, text *name)
 				return cs->pinned;
 		}
 		else if (!cs->by_default &&
-				 (name == cs->name_arg ||
+				 ((cs->name_stable && name == cs->name_arg) ||
 				  (VARSIZE_ANY_EXHDR(name) == cs->name_len &&
 				   memcmp(VARDATA_ANY(name), cs->pinned->name, cs->name_len) == 0)))
 		{
-			/* a constant name arrives at the same address on every row */
+			/*
+			 * a constant name arrives at the same address on every row; a
+			 * computed one may reuse an address with other contents
+			 */
 			cs->name_arg = name;
 			return cs->pinned;
 		}
