@@ -67,6 +67,6 @@ bench_memory_growth "memory growth during icp_fit scan" \
 for extra in "$HERE"/segment.sh "$HERE"/learn.sh; do
 	if [[ -f $extra ]]; then
 		echo
-		bash "$extra"
+		ICP_BENCH_ROWS=$ROWS ICP_BENCH_RUNS=$((RUNS < 5 ? RUNS : 5)) bash "$extra"
 	fi
 done
