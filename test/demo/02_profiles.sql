@@ -10,8 +10,8 @@ INSERT INTO icp_criteria (profile, rule, weight, required, dimension) VALUES
     ('mid-market-saas', 'growth > 0.2',                                        10, false, 'firmographic'),
     ('mid-market-saas', 'last_activity WITHIN ''90 days''',                     5, false, 'behavioural');
 
-INSERT INTO icp_profiles (name, description, kind) VALUES
-    ('startup-sam', 'Loves the product, never has budget', 'exclude');
+INSERT INTO icp_profiles (name, description, kind, grade_thresholds) VALUES
+    ('startup-sam', 'Loves the product, never has budget', 'exclude', '{90,80,70}');
 INSERT INTO icp_criteria (profile, rule, weight, required, dimension) VALUES
     ('startup-sam', 'employees < 20',                          40, true,  'firmographic'),
     ('startup-sam', 'funding_stage IN (''pre-seed'', ''seed'')', 30, false, 'firmographic'),

@@ -36,3 +36,15 @@ FROM icp_explain((SELECT a FROM accounts a WHERE id = 211), 'mid-market-saas');
 SELECT icp_grade(a) AS grade, count(*) AS accounts,
        round(avg((icp_score(a)).coverage)::numeric, 2) AS avg_coverage
 FROM accounts a GROUP BY 1 ORDER BY 1;
+
+\echo
+\echo '== 4. Segments: which profile each account belongs to, by grade =='
+\echo '   (an account matching the "startup-sam" anti-profile is one sales should not chase)'
+SELECT coalesce(s.segment, '(no match)') AS segment, icp_grade(a, s.segment) AS grade, count(*) AS accounts
+FROM accounts a CROSS JOIN LATERAL (SELECT icp_segment(a) AS segment) s
+GROUP BY 1, 2 ORDER BY 1, 2;
+
+\echo
+\echo '== 5. Sizing the pool: apply the knock-outs, then the other criteria, one by one =='
+SELECT step, rule, required, matching, unknown, pool, round(100 * pool_share::numeric, 1) AS pool_pct
+FROM icp_funnel('mid-market-saas', 'accounts');
