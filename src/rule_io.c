@@ -249,7 +249,7 @@ ReadLiterals(IcpReader *r, IcpNode *node)
 			break;
 	}
 	if (n < (uint32) minlits || n > (uint32) maxlits)
-		Corrupt(r, psprintf("Operator %s cannot have %u literals", IcpOpName(node->op), n));
+		Corrupt(r, psprintf("Operator %s cannot take %u literal(s)", IcpOpName(node->op), n));
 	/* each literal takes at least 5 bytes: bound the allocation */
 	if (n > (uint32) (r->len - r->pos) / 5)
 		Corrupt(r, "The literal count exceeds the rest of the value");

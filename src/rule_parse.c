@@ -392,8 +392,9 @@ EnterNesting(IcpParser *p)
 		ereport(ERROR,
 				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
 				 errmsg("rule \"%s\" is nested too deeply", RuleForMessage(p)),
-				 errdetail("Parentheses and NOT may be nested at most %d levels deep; the limit is exceeded at character %d.",
-						   ICP_RULE_MAX_DEPTH, CharPosition(p, p->tok.start))));
+				 errdetail("A rule may be nested at most %d levels deep; the limit is exceeded at character %d.",
+						   ICP_RULE_MAX_DEPTH, CharPosition(p, p->tok.start)),
+				 errhint("Parentheses, NOT, and AND inside OR (or OR inside AND) each add a level.")));
 }
 
 /* A new node with the given tag */
@@ -985,7 +986,11 @@ FlattenTree(IcpNode *node)
 		}
 	}
 	for (int i = 0; i < node->nchildren; i++)
-		depth = Max(depth, FlattenTree(node->children[i]));
+	{
+		int			d = FlattenTree(node->children[i]);
+
+		depth = Max(depth, d);
+	}
 	return depth + 1;
 }
 
@@ -1017,6 +1022,7 @@ IcpParseRule(const char *str, int len)
 				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
 				 errmsg("rule \"%s\" is nested too deeply", RuleForMessage(&p)),
 				 errdetail("A rule may be nested at most %d levels deep.",
-						   ICP_RULE_MAX_DEPTH)));
+						   ICP_RULE_MAX_DEPTH),
+				 errhint("Parentheses, NOT, and AND inside OR (or OR inside AND) each add a level.")));
 	return root;
 }
