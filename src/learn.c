@@ -500,7 +500,7 @@ icp_learn(PG_FUNCTION_ARGS)
 		relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("icp_learn source must be a table or view")));
+				 errmsg("icp_learn source \"%s\" is not a table or view", get_rel_name(relid))));
 	st->source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 											get_rel_name(relid));
 	rel = relation_open(relid, AccessShareLock);

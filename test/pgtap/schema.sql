@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(294);
+SELECT plan(310);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -166,7 +166,11 @@ INSERT INTO expected_functions VALUES
     ('icp_explain',            '{record,icp_profile}', 'setof record',     'stable',    true),
     ('icp_explain',            '{jsonb}',              'setof record',     'stable',    true),
     ('icp_explain',            '{jsonb,text}',         'setof record',     'stable',    true),
-    ('icp_explain',            '{jsonb,icp_profile}',  'setof record',     'stable',    true);
+    ('icp_explain',            '{jsonb,icp_profile}',  'setof record',     'stable',    true),
+    ('icp_learn',              '{text,regclass,text,text[],jsonb}', 'record', 'volatile', false),
+    ('icp_outcome_expression', '{regclass,text}',      'text',             'stable',    false),
+    ('icp_evaluate',           '{text,regclass,text}', 'record',           'stable',    false),
+    ('icp_lift',               '{text,regclass,text,integer}', 'setof record', 'stable', false);
 
 SELECT has_function(fn, args) FROM expected_functions;
 SELECT function_returns(fn, args, ret) FROM expected_functions;
