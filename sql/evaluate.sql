@@ -27,7 +27,7 @@ INSERT INTO icp_criteria (profile, rule, weight) VALUES
     ('eval-hypothesis', 'employees BETWEEN 50 AND 1000', 30),
     ('eval-hypothesis', 'country = ''DE''', 30);
 -- ... and the profile learned from the same history.
-SELECT rows, positives, criteria FROM icp_learn('eval-learned', 'eval_history', 'won');
+SELECT rows_used, positives, criteria FROM icp_learn('eval-learned', 'eval_history', 'won');
 
 -- Compare them on the same history (log_loss only for logistic profiles).
 SELECT p AS profile, rows, positives, round(auc::numeric, 3) AS auc,

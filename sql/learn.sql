@@ -35,7 +35,7 @@ CREATE TABLE learn_test AS SELECT * FROM learn_history WHERE id % 3 = 0;
 ALTER TABLE learn_train ADD PRIMARY KEY (id);
 
 -- Learn from every column but the outcome, the key (id) and the helpers.
-SELECT rows, positives, holdout_rows, criteria, round(train_auc::numeric, 2) AS train_auc
+SELECT rows_used, positives, holdout_rows, criteria, round(train_auc::numeric, 2) AS train_auc
   FROM icp_learn('learned', 'learn_train', 'won',
                  ARRAY['industry', 'employees', 'country', 'tech_stack', 'funding', 'partner']);
 
@@ -87,7 +87,7 @@ SELECT round(learned::numeric, 2) AS learned_auc, round(truth::numeric, 2) AS tr
           FROM learn_test) AS q;
 
 -- The holdout option keeps a share of the rows aside and reports its AUC.
-SELECT rows + holdout_rows AS total, holdout_rows BETWEEN 4000 AND 5000 AS about_15_percent,
+SELECT rows_used + holdout_rows AS total, holdout_rows BETWEEN 4000 AND 5000 AS about_15_percent,
        abs(holdout_auc - train_auc) < 0.03 AS holdout_close_to_train
   FROM icp_learn('learned', 'learn_history', 'won',
                  ARRAY['industry', 'employees', 'country', 'tech_stack', 'funding', 'partner'],
@@ -113,7 +113,7 @@ INSERT INTO learn_odd
 SELECT g, CASE WHEN g % 3 = 0 THEN 'yes' ELSE 'no' END, g % 7,
        CASE WHEN g % 3 = 0 AND g % 5 <> 0 OR g % 11 = 0 THEN 1 ELSE 0 END, '{}'
   FROM generate_series(1, 3000) AS g;
-SELECT rows, positives, criteria > 0 AS has_criteria FROM icp_learn('odd', 'learn_odd', 'won');
+SELECT rows_used, positives, criteria > 0 AS has_criteria FROM icp_learn('odd', 'learn_odd', 'won');
 SELECT rule FROM icp_criteria WHERE profile = 'odd' ORDER BY id;
 SELECT rule::text::icp_rule = rule AS round_trips FROM icp_criteria WHERE profile = 'odd' LIMIT 1;
 SELECT round(icp_fit(o, 'odd')::numeric) > 50 AS yes_scores_high FROM learn_odd o WHERE lead_id = 3;

@@ -27,7 +27,7 @@ INSERT INTO icp_criteria (profile, rule, weight) VALUES
     ('our-hypothesis', 'country IN (''DE'', ''AT'', ''CH'')', 30);
 
 -- 1. Learn
-SELECT rows, positives, holdout_rows, criteria,
+SELECT rows_used, positives, holdout_rows, criteria,
        round(train_auc::numeric, 2) AS train_auc, round(holdout_auc::numeric, 2) AS holdout_auc
   FROM icp_learn('learned-2024', 'leads_history', 'won',
                  options => '{"holdout": 0.2}');

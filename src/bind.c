@@ -40,6 +40,7 @@ typedef struct BindContext
 	IcpBinding *b;
 	IcpCriterion *crit;
 	const char *rowtype;		/* for messages */
+	MemoryContext errcxt;		/* outlives the binding: for error data */
 } BindContext;
 
 static IcpBExpr *BindNode(BindContext *ctx, IcpNode *node);
@@ -107,9 +108,9 @@ ReportNoOperator(BindContext *ctx, IcpNode *node, Oid typid, const char *why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_FUNCTION),
-			 errmsg("%s %s is not supported for column \"%s\" of type %s",
-					IcpOpName(node->op), why, PathText(node),
-					format_type_be(typid)),
+			 errmsg("operator %s is not supported for column \"%s\" of type %s",
+					IcpOpName(node->op), PathText(node), format_type_be(typid)),
+			 errdetail("%s", why),
 			 errhint("Use an operator the column's type supports, or change the column's type.")));
 }
 
@@ -395,8 +396,8 @@ BindGenericPred(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
 	}
 	else
 		ReportNoOperator(ctx, node, typid,
-						 ordering ? "(the type has no default ordering)" :
-						 "(the type has no default equality)");
+						 ordering ? "The type has no default btree operator class." :
+						 "The type has no default equality operator.");
 }
 
 /* Name of the schema a type lives in */
@@ -467,7 +468,7 @@ BindPatternPred(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
 	{
 		get_type_category_preferred(typid, &typcategory, &typispreferred);
 		if (typcategory != TYPCATEGORY_STRING)
-			ReportNoOperator(ctx, node, typid, "(it needs a text column)");
+			ReportNoOperator(ctx, node, typid, "It needs a text column.");
 		/* a string type without its own operator: match its text form */
 		e->to_text = true;
 		{
@@ -517,7 +518,7 @@ BindArrayPred(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid elemtype)
 	}
 	tce = lookup_type_cache(elemtype, TYPECACHE_EQ_OPR_FINFO);
 	if (!OidIsValid(tce->eq_opr_finfo.fn_oid))
-		ReportNoOperator(ctx, node, elemtype, "(the element type has no equality)");
+		ReportNoOperator(ctx, node, elemtype, "The array's element type has no default equality operator.");
 	fmgr_info_copy(&e->fn, &tce->eq_opr_finfo, CurrentMemoryContext);
 	e->consts = palloc(sizeof(Datum) * node->nlits);
 	for (i = 0; i < node->nlits; i++)
@@ -535,6 +536,8 @@ BindDynamicPred(IcpBExpr *e, IcpNode *node)
 	e->collation = DEFAULT_COLLATION_OID;
 	e->numerics = palloc0(sizeof(Datum) * Max(node->nlits, 1));
 	e->consts = palloc0(sizeof(Datum) * Max(node->nlits, 1));
+	e->lit_is_ts = palloc0(sizeof(bool) * Max(node->nlits, 1));
+	e->lit_ts = palloc0(sizeof(TimestampTz) * Max(node->nlits, 1));
 	for (i = 0; i < node->nlits; i++)
 	{
 		IcpLiteral *lit = &node->lits[i];
@@ -545,6 +548,9 @@ BindDynamicPred(IcpBExpr *e, IcpNode *node)
 												 Int32GetDatum(-1));
 		/* text form of every literal, for text comparisons and patterns */
 		e->consts[i] = PointerGetDatum(cstring_to_text(LiteralCString(lit)));
+		/* JSON has no dates: an ISO date literal compares as a date */
+		if (lit->type == ICP_LIT_STRING)
+			e->lit_is_ts[i] = IcpParseIsoTimestamp(lit->str, lit->len, &e->lit_ts[i]);
 	}
 	if (node->op == ICP_OP_WITHIN)
 		e->interval = DatumGetIntervalP(DirectFunctionCall3(interval_in,
@@ -638,7 +644,7 @@ BindPred(BindContext *ctx, IcpNode *node)
 		case ICP_OP_IS_TRUE:
 		case ICP_OP_IS_FALSE:
 			if (typid != BOOLOID)
-				ReportNoOperator(ctx, node, typid, "(it needs a boolean column)");
+				ReportNoOperator(ctx, node, typid, "It needs a boolean column.");
 			e->kind = EK_BOOLTEST;
 			e->op = node->op;
 			break;
@@ -675,13 +681,13 @@ BindPred(BindContext *ctx, IcpNode *node)
 		case ICP_OP_CONTAINS_ALL:
 			elemtype = get_element_type(typid);
 			if (!OidIsValid(elemtype))
-				ReportNoOperator(ctx, node, typid, "(it needs an array or jsonb column)");
+				ReportNoOperator(ctx, node, typid, "It needs an array or jsonb column.");
 			BindArrayPred(ctx, e, node, elemtype);
 			break;
 		case ICP_OP_WITHIN:
 			if (typid != DATEOID && typid != TIMESTAMPOID && typid != TIMESTAMPTZOID)
 				ReportNoOperator(ctx, node, typid,
-								 "(it needs a date, timestamp or timestamptz column)");
+								 "It needs a date, timestamp or timestamptz column.");
 			e->kind = EK_WITHIN;
 			e->interval = DatumGetIntervalP(DirectFunctionCall3(interval_in,
 																CStringGetDatum(node->lits[0].str),
@@ -736,7 +742,7 @@ BindCriteria(BindContext *ctx)
 	ctx->b->rules = palloc0(sizeof(IcpBExpr *) * Max(cp->ncriteria, 1));
 	for (i = 0; i < cp->ncriteria; i++)
 	{
-		MemoryContext ecxt = CurrentMemoryContext;
+		MemoryContext bcxt = CurrentMemoryContext;
 
 		ctx->crit = &cp->criteria[i];
 		PG_TRY();
@@ -748,7 +754,8 @@ BindCriteria(BindContext *ctx)
 			ErrorData  *edata;
 			char	   *crit;
 
-			MemoryContextSwitchTo(ecxt);
+			/* the binding's context is deleted on the way out: copy outside it */
+			MemoryContextSwitchTo(ctx->errcxt);
 			edata = CopyErrorData();
 			if (edata->elevel != ERROR || edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 				PG_RE_THROW();
@@ -758,6 +765,7 @@ BindCriteria(BindContext *ctx)
 			edata->message = psprintf("profile \"%s\", %s (%s): %s",
 									  cp->name ? cp->name : "(value)", crit,
 									  ctx->crit->rule_text, edata->message);
+			MemoryContextSwitchTo(bcxt);
 			ReThrowError(edata);
 		}
 		PG_END_TRY();
@@ -816,6 +824,7 @@ IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
 		ctx.b = b;
 		ctx.crit = NULL;
 		ctx.rowtype = typid == RECORDOID ? "record" : format_type_be(typid);
+		ctx.errcxt = old;
 		BindCriteria(&ctx);
 		b->slot = MakeSingleTupleTableSlot(b->tupdesc, &TTSOpsHeapTuple);
 		b->colvalues = palloc0(sizeof(Datum) * Max(b->tupdesc->natts, 1));
@@ -859,6 +868,7 @@ IcpBindJsonb(IcpCompiled *cp)
 		ctx.b = b;
 		ctx.crit = NULL;
 		ctx.rowtype = "jsonb";
+		ctx.errcxt = old;
 		BindCriteria(&ctx);
 	}
 	PG_CATCH();

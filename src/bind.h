@@ -117,6 +117,8 @@ struct IcpBExpr
 
 	/* EK_DYNAMIC: literals pre-converted */
 	Datum	   *numerics;		/* numeric Datum per NUMBER literal, else 0 */
+	bool	   *lit_is_ts;		/* STRING literal that reads as a date/time */
+	TimestampTz *lit_ts;
 	void	   *regex;			/* compiled pattern text for ~ / ~* */
 };
 
@@ -141,6 +143,8 @@ typedef struct IcpBinding
 	bool	   *colnulls;
 	int		   *readcols;		/* 0-based attnos any rule reads */
 	int			nreadcols;
+	char	   *scratch;		/* reusable buffer for short-header arrays */
+	Size		scratch_len;
 } IcpBinding;
 
 /*
@@ -172,7 +176,8 @@ extern IcpBinding *IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod);
 extern IcpBinding *IcpBindJsonb(IcpCompiled *cp);
 
 /* eval.c */
-extern IcpTri IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt);
+extern bool IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result);
+extern IcpTri IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b);
 extern void IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 							IcpResult *res, IcpTri *outcomes);
 extern void IcpPrepareBinding(IcpBinding *b);

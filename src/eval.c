@@ -21,6 +21,7 @@
 #include "utils/arrayaccess.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
@@ -247,6 +248,37 @@ ArraySatisfies(IcpBExpr *e, AnyArrayType *arr)
 	return false;
 }
 
+/*
+ * A varlena value with a 4-byte header.  A short-header value (the common
+ * case for small values in a heap tuple) is copied into the binding's
+ * reusable buffer, so that functions that detoast their arguments (numeric
+ * comparison, array access) need not palloc a copy for every row.
+ */
+static Datum
+PlainVarlena(IcpBinding *b, Datum v)
+{
+	struct varlena *p = (struct varlena *) DatumGetPointer(v);
+
+	if (VARATT_IS_SHORT(p))
+	{
+		Size		len = VARSIZE_SHORT(p) - VARHDRSZ_SHORT;
+
+		if (b->scratch_len < len + VARHDRSZ)
+		{
+			Size		want = Max(len + VARHDRSZ, 256);
+
+			b->scratch = b->scratch
+				? repalloc(b->scratch, want)
+				: MemoryContextAlloc(GetMemoryChunkContext(b), want);
+			b->scratch_len = want;
+		}
+		SET_VARSIZE(b->scratch, len + VARHDRSZ);
+		memcpy(VARDATA(b->scratch), VARDATA_SHORT(p), len);
+		return PointerGetDatum(b->scratch);
+	}
+	return v;
+}
+
 /* Timestamp with time zone of a date/timestamp/timestamptz value */
 static TimestampTz
 AsTimestampTz(Oid typid, Datum v)
@@ -383,6 +415,9 @@ ReportJsonType(IcpBExpr *e, JsonbValue *v, const char *want)
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("attribute %s is a JSON %s that cannot be compared with %s",
 					path.data, JsonTypeName(v), want),
+			 v->type == jbvString ?
+			 errdetail("The value is \"%s\".", pnstrdup(v->val.string.val,
+														 Min(v->val.string.len, 100))) : 0,
 			 errhint("Store the attribute with a consistent JSON type, or compare it with a literal of its type.")));
 }
 
@@ -395,8 +430,14 @@ JsonAsNumeric(IcpBExpr *e, JsonbValue *v)
 	if (v->type == jbvString)
 	{
 		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+		char	   *end;
+		bool		bad = false;
 		Datum		d;
 
+		/* check the syntax first, to name the attribute in the error */
+		(void) float8in_internal_opt_error(s, &end, "numeric", s, &bad);
+		if (bad || *end != '\0')
+			ReportJsonType(e, v, "a number");
 		d = DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 								ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 		return DatumGetNumeric(d);
@@ -420,6 +461,42 @@ JsonAsBool(IcpBExpr *e, JsonbValue *v)
 	return false;
 }
 
+/*
+ * Read an ISO 8601 date or timestamp ("2024-05-01", "2024-05-01 10:00",
+ * "2024-05-01T10:00:00+02:00") as a timestamptz, without raising errors:
+ * false when the text is not one.  Times without a zone are in the
+ * session's time zone, as timestamptz input reads them.
+ */
+bool
+IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result)
+{
+	char		str[MAXDATELEN + 1];
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf,
+				dtype,
+				tz;
+	struct pg_tm tt;
+	fsec_t		fsec;
+	int			i;
+
+	if (len < 10 || len > MAXDATELEN || s[4] != '-' || s[7] != '-')
+		return false;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char) s[i]))
+			return false;
+	memcpy(str, s, len);
+	str[len] = '\0';
+	if (ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0)
+		return false;
+	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
+		dtype != DTK_DATE)
+		return false;
+	return tm2timestamp(&tt, fsec, &tz, result) == 0;
+}
+
 /* cmp(json value, literal i) with the literal's type deciding the domain */
 static int
 JsonCompare(IcpBExpr *e, JsonbValue *v, int i, text **vtext)
@@ -435,6 +512,13 @@ JsonCompare(IcpBExpr *e, JsonbValue *v, int i, text **vtext)
 		bool		b = JsonAsBool(e, v);
 
 		return (b == lit->boolval) ? 0 : (b ? 1 : -1);
+	}
+	if (e->lit_is_ts[i] && v->type == jbvString)
+	{
+		TimestampTz ts;
+
+		if (IcpParseIsoTimestamp(v->val.string.val, v->val.string.len, &ts))
+			return ts < e->lit_ts[i] ? -1 : (ts > e->lit_ts[i] ? 1 : 0);
 	}
 	if (*vtext == NULL)
 		*vtext = JsonAsText(v);
@@ -568,8 +652,10 @@ EvalDynamic(IcpBExpr *e, JsonbValue *v)
 
 /* Evaluate a predicate on a typed, non-null column value */
 static IcpTri
-EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
+EvalTyped(IcpBExpr *e, Datum v, IcpBinding *b)
 {
+	MemoryContext rowcxt = b->rowcxt;
+
 	switch (e->kind)
 	{
 		case EK_BOOLTEST:
@@ -611,6 +697,9 @@ EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
 		MemoryContext old = MemoryContextSwitchTo(rowcxt);
 		bool		r = false;
 
+		if (e->typlen == -1 && e->kind != EK_PATTERN)
+			v = PlainVarlena(b, v);
+
 		switch (e->kind)
 		{
 			case EK_GENERIC_CMP:
@@ -635,7 +724,7 @@ EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
 												   e->consts[0]));
 				break;
 			case EK_ARRAY_CONTAINS:
-				r = ArraySatisfies(e, DatumGetAnyArrayP(v));
+				r = ArraySatisfies(e, DatumGetAnyArrayP(PlainVarlena(b, v)));
 				break;
 			case EK_WITHIN:
 				{
@@ -654,8 +743,9 @@ EvalTyped(IcpBExpr *e, Datum v, MemoryContext rowcxt)
 
 /* Evaluate a bound rule tree on an account */
 IcpTri
-IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
+IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 {
+	MemoryContext rowcxt = b->rowcxt;
 	int			i;
 	IcpTri		r;
 
@@ -665,7 +755,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 			r = ICP_TRUE;
 			for (i = 0; i < e->nargs; i++)
 			{
-				IcpTri		t = IcpEvalExpr(e->args[i], acc, rowcxt);
+				IcpTri		t = IcpEvalExpr(e->args[i], acc, b);
 
 				if (t == ICP_FALSE)
 					return ICP_FALSE;
@@ -677,7 +767,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 			r = ICP_FALSE;
 			for (i = 0; i < e->nargs; i++)
 			{
-				IcpTri		t = IcpEvalExpr(e->args[i], acc, rowcxt);
+				IcpTri		t = IcpEvalExpr(e->args[i], acc, b);
 
 				if (t == ICP_TRUE)
 					return ICP_TRUE;
@@ -686,7 +776,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 			}
 			return r;
 		case EK_NOT:
-			return TriNot(IcpEvalExpr(e->args[0], acc, rowcxt));
+			return TriNot(IcpEvalExpr(e->args[0], acc, b));
 		default:
 			break;
 	}
@@ -726,7 +816,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 	}
 	if (e->kind == EK_NULLTEST)
 		return Neg(e, false);
-	return EvalTyped(e, acc->values[e->attno], rowcxt);
+	return EvalTyped(e, acc->values[e->attno], b);
 }
 
 /* Grade of a fit under the profile's thresholds */
@@ -762,9 +852,11 @@ IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 	for (i = 0; i < cp->ncriteria; i++)
 	{
 		IcpCriterion *c = &cp->criteria[i];
-		IcpTri		t = IcpEvalExpr(b->rules[i], acc, b->rowcxt);
+		IcpTri		t;
 		bool		counts;
 
+		cp->current = i;
+		t = IcpEvalExpr(b->rules[i], acc, b);
 		if (outcomes)
 			outcomes[i] = t;
 		if (t == ICP_TRUE)

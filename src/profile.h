@@ -100,6 +100,7 @@ typedef struct IcpCompiled
 	IcpProfile *value;			/* the serialized value it came from */
 	struct IcpBinding *bindings;	/* bound row types, a list */
 	struct IcpBinding *jsonb_binding;	/* binding for jsonb accounts */
+	int			current;		/* criterion being evaluated, for messages */
 } IcpCompiled;
 
 /* profile_io.c */

@@ -26,6 +26,9 @@
 /* Longest rule text or token quoted in an error message, in characters */
 #define ICP_MSG_MAX_CHARS 100
 
+/* Largest exponent accepted in 1e6 notation (1e1000 is a 1001-digit number) */
+#define ICP_MAX_EXPONENT 1000
+
 typedef enum IcpTokType
 {
 	TOK_END,
@@ -449,6 +452,27 @@ CallInputCatching(PGFunction fn, const char *s, char **errmsg_out)
 	return result;
 }
 
+/* Does a scanned number have an exponent beyond +-ICP_MAX_EXPONENT? */
+static bool
+ExponentTooLarge(const char *num)
+{
+	const char *e = strpbrk(num, "eE");
+	int			exp = 0;
+
+	if (e == NULL)
+		return false;
+	e++;
+	if (*e == '+' || *e == '-')
+		e++;
+	for (; *e; e++)
+	{
+		exp = exp * 10 + (*e - '0');
+		if (exp > ICP_MAX_EXPONENT)
+			return true;
+	}
+	return false;
+}
+
 /* Parse [+|-] number at the current token into a canonical NUMBER literal */
 static void
 ParseNumber(IcpParser *p, IcpLiteral *lit)
@@ -457,7 +481,7 @@ ParseNumber(IcpParser *p, IcpLiteral *lit)
 	bool		minus = false;
 	char	   *text;
 	char	   *err;
-	Datum		num;
+	Datum		num = (Datum) 0;
 
 	if (p->tok.type == TOK_PLUS || p->tok.type == TOK_MINUS)
 	{
@@ -467,7 +491,11 @@ ParseNumber(IcpParser *p, IcpLiteral *lit)
 			SyntaxError(p, "A sign must be followed by a number.");
 	}
 	text = minus ? psprintf("-%s", p->tok.val) : p->tok.val;
-	num = CallInputCatching(numeric_in, text, &err);
+	err = NULL;
+	if (ExponentTooLarge(p->tok.val))
+		err = psprintf("the exponent may be at most %d", ICP_MAX_EXPONENT);
+	else
+		num = CallInputCatching(numeric_in, text, &err);
 	if (err != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -52,6 +52,7 @@ IcpGetCallSite(FunctionCallInfo fcinfo)
 		cs->cb.func = CallSiteReset;
 		cs->cb.arg = cs;
 		MemoryContextRegisterResetCallback(cs->mcxt, &cs->cb);
+		cs->name_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 1);
 		fcinfo->flinfo->fn_extra = cs;
 	}
 	return cs;
@@ -71,15 +72,25 @@ IcpCallSiteProfileByName(IcpCallSite *cs, text *name)
 				return cs->pinned;
 		}
 		else if (!cs->by_default &&
-				 VARSIZE_ANY_EXHDR(name) == strlen(cs->pinned->name) &&
-				 memcmp(VARDATA_ANY(name), cs->pinned->name, VARSIZE_ANY_EXHDR(name)) == 0)
+				 ((cs->name_stable && name == cs->name_arg) ||
+				  (VARSIZE_ANY_EXHDR(name) == cs->name_len &&
+				   memcmp(VARDATA_ANY(name), cs->pinned->name, cs->name_len) == 0)))
+		{
+			/*
+			 * a constant name arrives at the same address on every row; a
+			 * computed one may reuse an address with other contents
+			 */
+			cs->name_arg = name;
 			return cs->pinned;
+		}
 		IcpReleaseProfile(cs->pinned);
 		cs->pinned = NULL;
 	}
 	cname = name ? text_to_cstring(name) : IcpDefaultProfileName();
 	cs->pinned = IcpAcquireProfileByName(cname, false);
 	cs->by_default = (name == NULL);
+	cs->name_arg = name;
+	cs->name_len = strlen(cs->pinned->name);
 	return cs->pinned;
 }
 
@@ -123,11 +134,20 @@ static void
 ScoringErrorCallback(void *arg)
 {
 	IcpCompiled *cp = (IcpCompiled *) arg;
+	IcpCriterion *c;
 
-	if (cp->name)
-		errcontext("scoring with icp profile \"%s\"", cp->name);
+	if (cp->current < 0 || cp->current >= cp->ncriteria)
+	{
+		errcontext("scoring with icp profile \"%s\"", cp->name ? cp->name : "(value)");
+		return;
+	}
+	c = &cp->criteria[cp->current];
+	if (c->id != 0)
+		errcontext("scoring with icp profile \"%s\", criterion %lld (%s)",
+				   cp->name ? cp->name : "(value)", (long long) c->id, c->rule_text);
 	else
-		errcontext("scoring with an icp_profile value");
+		errcontext("scoring with icp profile \"%s\", criterion %d (%s)",
+				   cp->name ? cp->name : "(value)", cp->current + 1, c->rule_text);
 }
 
 /* Score a row (record) account against a compiled profile */
@@ -395,7 +415,7 @@ CheckColumnsCall(FunctionCallInfo fcinfo, IcpBinding *b)
 	int			i;
 
 	if (get_fn_expr_argtype(fl, 0) != INT4OID ||
-		get_fn_expr_argtype(fl, 2) != OIDOID ||
+		get_fn_expr_argtype(fl, 2) != REGTYPEOID ||
 		get_fn_expr_argtype(fl, 3) != TIDOID ||
 		PG_NARGS() - 4 != b->tupdesc->natts)
 		goto bad;

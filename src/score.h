@@ -10,6 +10,8 @@
 
 #include "access/htup.h"
 #include "fmgr.h"
+#include "executor/tuptable.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 
 #include "bind.h"
@@ -29,6 +31,9 @@ typedef struct IcpCallSite
 	MemoryContextCallback cb;	/* releases the pinned profile */
 	IcpCompiled *pinned;		/* a stored profile, pinned in the cache */
 	bool		by_default;		/* pinned is the default profile */
+	const void *name_arg;		/* the name argument pinned was looked up by */
+	Size		name_len;		/* strlen(pinned->name) */
+	bool		name_stable;	/* the name argument is a Const or Param */
 	IcpCompiled *values[4];		/* compiled icp_profile values, by value */
 	int			next_value;
 	IcpCompiled *bound_cp;		/* binding below belongs to this profile */
@@ -47,5 +52,39 @@ extern IcpBinding *IcpScoreRecord(IcpCallSite *cs, IcpCompiled *cp,
 extern IcpBinding *IcpScoreJsonb(IcpCallSite *cs, IcpCompiled *cp, Jsonb *jb,
 								 IcpResult *res, IcpTri *outcomes,
 								 IcpAccount *acc_out);
+
+/*
+ * Segmentation state: several stored profiles pinned together and bound to
+ * one row type (or to jsonb), scored in one pass over an account.  Used by
+ * icp_segment and by the scoring trigger's segment column (segment.c).
+ */
+typedef struct IcpSegment
+{
+	MemoryContext mcxt;			/* owns everything below */
+	MemoryContextCallback cb;	/* releases the pinned profiles */
+	bool		by_active;		/* no names given: the active profiles */
+	struct varlena *names;		/* the names argument it was built for */
+	int			nprofiles;
+	IcpCompiled **profiles;		/* exclude profiles first, then ideal; by name */
+	IcpBinding **bindings;		/* per profile, for the bound row type */
+	bool		bound;
+	bool		is_jsonb;
+	Oid			typid;
+	int32		typmod;
+	TupleDesc	tupdesc;		/* of the bound row type */
+	TupleTableSlot *slot;		/* deforms whole-row accounts */
+	int			natts_needed;	/* deform this many columns */
+	bool	   *reads;			/* per column: does any profile read it */
+	int		   *readcols;		/* 0-based attnos any profile reads */
+	int			nreadcols;
+	Datum	   *colvalues;		/* columns passed one by one */
+	bool	   *colnulls;
+} IcpSegment;
+
+/* segment.c */
+extern IcpSegment *IcpSegmentCreate(MemoryContext mcxt, ArrayType *names);
+extern void IcpSegmentBindRowType(IcpSegment *seg, Oid typid, int32 typmod);
+extern void IcpSegmentBindJsonb(IcpSegment *seg);
+extern IcpCompiled *IcpSegmentChoose(IcpSegment *seg, IcpAccount *acc);
 
 #endif							/* ICP_SCORE_H */

@@ -10,6 +10,7 @@
  * ctid stands for the row itself: it is NULL only where an outer join nulls
  * the whole row, so strictness is kept.  The rewritten call scores exactly
  * as the original one; it binds by row type like any other call.
+ * icp_segment(l [, profiles]) becomes icp_segment_columns the same way.
  */
 #include "postgres.h"
 
@@ -75,12 +76,16 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 		target = "icp_grade_columns";
 	else if (strcmp(fname, "icp_score") == 0)
 		target = "icp_score_columns";
+	else if (strcmp(fname, "icp_segment") == 0)
+		target = "icp_segment_columns";
 	else
 		return NULL;
 
+	/* icp_segment's second argument is a text[] of profile names */
 	if (list_length(fexpr->args) == 1)
 		kind = ICP_ARG_DEFAULT;
-	else if (exprType(lsecond(fexpr->args)) == TEXTOID)
+	else if (exprType(lsecond(fexpr->args)) == TEXTOID ||
+			 exprType(lsecond(fexpr->args)) == TEXTARRAYOID)
 		kind = ICP_ARG_NAME;
 	else
 		kind = ICP_ARG_VALUE;
@@ -97,10 +102,12 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 	args = lappend(args, makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
 								   Int32GetDatum(kind), false, true));
 	if (kind == ICP_ARG_DEFAULT)
-		args = lappend(args, makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID));
+		args = lappend(args, strcmp(fname, "icp_segment") == 0 ?
+					   makeNullConst(TEXTARRAYOID, -1, DEFAULT_COLLATION_OID) :
+					   makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID));
 	else
 		args = lappend(args, lsecond(fexpr->args));
-	args = lappend(args, makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+	args = lappend(args, makeConst(REGTYPEOID, -1, InvalidOid, sizeof(Oid),
 								   ObjectIdGetDatum(var->vartype), false, true));
 	args = lappend(args, makeVar(var->varno, SelfItemPointerAttributeNumber,
 								 TIDOID, -1, InvalidOid, 0));
@@ -122,7 +129,7 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 	if (!OidIsValid(funcid))
 		return NULL;
 	return (Node *) makeFuncExpr(funcid, fexpr->funcresulttype, args,
-								 InvalidOid, fexpr->inputcollid,
+								 fexpr->funccollid, fexpr->inputcollid,
 								 COERCE_EXPLICIT_CALL);
 }
 

@@ -83,6 +83,7 @@ mode_test()
 	cluster_setup test
 	run_regress
 	run_pgtap
+	run_checks
 	if ((PASSED + FAILED == 0)); then
 		warn "no tests found (sql/*.sql, test/pgtap/*.sql)"
 	fi

@@ -141,6 +141,15 @@ CREATE TRIGGER icp_criteria_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.icp_criteria
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_changed();
 
+-- Privileges: nothing is granted to PUBLIC.  Reading profiles (and so
+-- scoring) needs SELECT on both tables; changing them needs the grants below.
+-- When a non-superuser database owner installs the (trusted) extension, the
+-- tables belong to the bootstrap superuser, so the installing role gets them
+-- explicitly; for a superuser install these grants change nothing.
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
+    ON @extschema@.icp_profiles, @extschema@.icp_criteria TO @extowner@ WITH GRANT OPTION;
+GRANT USAGE, SELECT, UPDATE ON SEQUENCE @extschema@.icp_criteria_id_seq TO @extowner@ WITH GRANT OPTION;
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.icp_profiles', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.icp_criteria', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.icp_criteria_id_seq', '');

@@ -8,7 +8,7 @@
 CREATE FUNCTION @extschema@.icp_learn(profile pg_catalog.text, source pg_catalog.regclass,
     outcome pg_catalog.text, attributes pg_catalog.text[] DEFAULT NULL,
     options pg_catalog.jsonb DEFAULT '{}'::pg_catalog.jsonb,
-    OUT rows bigint, OUT positives bigint, OUT holdout_rows bigint, OUT criteria integer,
+    OUT rows_used bigint, OUT positives bigint, OUT holdout_rows bigint, OUT criteria integer,
     OUT train_auc double precision, OUT holdout_auc double precision,
     OUT seconds double precision)
 RETURNS record

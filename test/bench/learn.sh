@@ -119,7 +119,7 @@ fi
 
 	\echo
 	\echo 'icp_learn over' :count 'leads, 6 attributes (industry, employees, revenue, country, tech_stack, funding)'
-	SELECT :warm_rows AS rows, :warm_positives AS positives, :warm_criteria AS criteria,
+	SELECT :warm_rows_used AS rows_used, :warm_positives AS positives, :warm_criteria AS criteria,
 	       round(:warm_train_auc::numeric, 4) AS train_auc;
 	SELECT side, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms,
 	       round(min(ms)::numeric, 1) AS min_ms, round(max(ms)::numeric, 1) AS max_ms

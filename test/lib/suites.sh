@@ -93,6 +93,36 @@ run_pgtap()
 	return 0
 }
 
+# Run each test/checks/*.sh (checks that need more than one database or
+# session: dump/restore, upgrades, concurrency); they print TAP-style
+# "ok N - ..." / "not ok N - ..." lines, which are counted.
+run_checks()
+{
+	local file out rc ok bad
+	local files=()
+	shopt -s nullglob
+	files=(test/checks/*.sh)
+	shopt -u nullglob
+	((${#files[@]} == 0)) && return 0
+	log "checks on ${#files[@]} file(s)"
+	for file in "${files[@]}"; do
+		out=$CLUSTER_DIR/check.out
+		rc=0
+		echo "$file"
+		bash "$file" >"$out" 2>&1 || rc=$?
+		grep -vE '^ok [0-9]+' "$out" || true
+		ok=$(grep -cE '^ok [0-9]+' "$out" || true)
+		bad=$(grep -cE '^not ok [0-9]+' "$out" || true)
+		if ((rc != 0 && bad == 0)); then
+			bad=1
+		fi
+		echo "  $ok passed, $bad failed"
+		PASSED=$((PASSED + ok))
+		FAILED=$((FAILED + bad))
+	done
+	return 0
+}
+
 # Print the one closing line CI reads.
 print_summary()
 {

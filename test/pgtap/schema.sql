@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(310);
+SELECT plan(370);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -102,8 +102,8 @@ SELECT trigger_is('icp_criteria', 'icp_criteria_invalidate', 'icp_profiles_chang
 SELECT is(
     ARRAY(SELECT c::regclass::text FROM pg_catalog.pg_extension e,
                  unnest(e.extconfig) AS c WHERE e.extname = 'icp' ORDER BY 1),
-    ARRAY['icp_criteria', 'icp_criteria_id_seq', 'icp_profiles'],
-    'pg_dump keeps the rows of icp_profiles, icp_criteria and its sequence');
+    ARRAY['icp_criteria', 'icp_criteria_id_seq', 'icp_profile_versions', 'icp_profiles'],
+    'pg_dump keeps the rows of icp_profiles, icp_criteria and its sequence, icp_profile_versions');
 
 -- ---------------------------------------------------------------------------
 -- The types (icp_rule with its operator classes, icp_profile, the result
@@ -167,6 +167,21 @@ INSERT INTO expected_functions VALUES
     ('icp_explain',            '{jsonb}',              'setof record',     'stable',    true),
     ('icp_explain',            '{jsonb,text}',         'setof record',     'stable',    true),
     ('icp_explain',            '{jsonb,icp_profile}',  'setof record',     'stable',    true),
+    ('icp_segment',            '{record}',             'text',             'stable',    true),
+    ('icp_segment',            '{record,text[]}',      'text',             'stable',    true),
+    ('icp_segment',            '{jsonb}',              'text',             'stable',    true),
+    ('icp_segment',            '{jsonb,text[]}',       'text',             'stable',    true),
+    ('icp_score_trigger',      '{}',                   'trigger',          'volatile',  false),
+    ('icp_rescore_can_commit', '{}',                   'boolean',          'volatile',  false),
+    ('icp_rescore',            '{regclass,text,text,text,integer}', 'void', 'volatile', false),
+    ('icp_outcomes',           '{record,text}',        'boolean[]',        'stable',    true),
+    ('icp_outcomes',           '{record,icp_profile}', 'boolean[]',        'stable',    true),
+    ('icp_outcomes',           '{jsonb,text}',         'boolean[]',        'stable',    true),
+    ('icp_outcomes',           '{jsonb,icp_profile}',  'boolean[]',        'stable',    true),
+    ('icp_profile_criteria',   '{icp_profile}',        'setof record',     'immutable', true),
+    ('icp_funnel',             '{text,regclass}',      'setof record',     'stable',    true),
+    ('icp_profiles_history',   '{}',                   'trigger',          'volatile',  false),
+    ('icp_profiles_history_rename', '{}',              'trigger',          'volatile',  false),
     ('icp_learn',              '{text,regclass,text,text[],jsonb}', 'record', 'volatile', false),
     ('icp_outcome_expression', '{regclass,text}',      'text',             'stable',    false),
     ('icp_evaluate',           '{text,regclass,text}', 'record',           'stable',    false),

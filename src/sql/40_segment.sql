@@ -1,0 +1,46 @@
+
+-- ---------------------------------------------------------------------------
+-- Segmentation (DESIGN.md section 5): which profile an account belongs to.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.icp_segment_columns(VARIADIC "any")
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_segment_columns("any") IS
+    'Internal: icp_segment on the columns of a table row, as the planner rewrites it';
+
+CREATE FUNCTION @extschema@.icp_segment(account record)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
+
+COMMENT ON FUNCTION @extschema@.icp_segment(record) IS
+    'The segment of an account (record) among the active profiles: the best matching (grade A-C) exclude profile, else the best matching ideal one, else NULL; ties to the name that sorts first';
+
+CREATE FUNCTION @extschema@.icp_segment(account record, profiles pg_catalog.text[])
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
+
+COMMENT ON FUNCTION @extschema@.icp_segment(record, pg_catalog.text[]) IS
+    'The segment of an account (record) among the named profiles (active or not): the best matching (grade A-C) exclude profile, else the best matching ideal one, else NULL; ties to the name that sorts first';
+
+CREATE FUNCTION @extschema@.icp_segment(account pg_catalog.jsonb)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_segment(pg_catalog.jsonb) IS
+    'The segment of an account (jsonb) among the active profiles: the best matching (grade A-C) exclude profile, else the best matching ideal one, else NULL; ties to the name that sorts first';
+
+CREATE FUNCTION @extschema@.icp_segment(account pg_catalog.jsonb, profiles pg_catalog.text[])
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_jsonb'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_segment(pg_catalog.jsonb, pg_catalog.text[]) IS
+    'The segment of an account (jsonb) among the named profiles (active or not): the best matching (grade A-C) exclude profile, else the best matching ideal one, else NULL; ties to the name that sorts first';

@@ -1,0 +1,355 @@
+-- Differential test: random profiles over random typed data, scored by icp
+-- and by plain SQL computing DESIGN.md section 4's formulas from the same
+-- conditions written as SQL.  Every rule is generated twice: in the rule
+-- language and as the SQL condition it means.
+BEGIN;
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS icp;
+RESET client_min_messages;
+SET LOCAL extra_float_digits = 3;
+
+SELECT plan(13);
+SELECT setseed(0.4242);
+
+CREATE SCHEMA icp_diff;
+SET LOCAL search_path = icp_diff, public;
+CREATE TYPE icp_diff.tier AS ENUM ('low', 'mid', 'high');
+
+CREATE TABLE icp_diff.acc (
+    id int PRIMARY KEY,
+    i2 int2, i4 int4, i8 int8, num numeric, f4 real, f8 float8,
+    t text, vc varchar(12), bp char(4), e icp_diff.tier, b boolean,
+    d date, ts timestamp, tz timestamptz,
+    arr text[], iarr int[], j jsonb
+);
+
+-- 400 rows, each column NULL about one time in five
+INSERT INTO acc
+SELECT g,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (random() * 200 - 100)::int2 END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (random() * 2000)::int END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (random() * 1e10)::int8 END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE round((random() * 1000)::numeric, 2) END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (random() * 10)::real END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE random() * 10 - 5 END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (ARRAY['alpha', 'beta', 'Gamma', 'delta', 'epsilon', ''])[1 + (random() * 5)::int] END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (ARRAY['DE', 'AT', 'CH', 'FR', 'us'])[1 + (random() * 4)::int] END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (ARRAY['a', 'ab ', 'abc', 'b'])[1 + (random() * 3)::int] END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (ARRAY['low', 'mid', 'high'])[1 + (random() * 2)::int]::icp_diff.tier END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE random() < 0.5 END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE current_date - (random() * 120)::int END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE localtimestamp - random() * interval '120 days' END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE now() - random() * interval '120 days' END,
+    CASE WHEN random() < 0.2 THEN NULL
+         ELSE (SELECT coalesce(array_agg(x), '{}') FROM unnest(ARRAY['sf', 'hs', 'slack', 'jira', NULL]) x WHERE random() < 0.4) END,
+    CASE WHEN random() < 0.2 THEN NULL
+         ELSE (SELECT coalesce(array_agg(x), '{}') FROM generate_series(1, 6) x WHERE random() < 0.4) END,
+    CASE WHEN random() < 0.2 THEN NULL
+         ELSE jsonb_strip_nulls(jsonb_build_object(
+             'score', CASE WHEN random() < 0.2 THEN NULL ELSE round((random() * 100)::numeric, 1) END,
+             'plan', CASE WHEN random() < 0.2 THEN NULL ELSE (ARRAY['free', 'pro', 'team'])[1 + (random() * 2)::int] END,
+             'tags', CASE WHEN random() < 0.2 THEN NULL
+                          ELSE to_jsonb((SELECT coalesce(array_agg(x), '{}') FROM unnest(ARRAY['x', 'y', 'z']) x WHERE random() < 0.5)) END))
+    END
+FROM generate_series(1, 400) g;
+
+-- a random literal of a column's kind: (rule text, SQL text)
+CREATE FUNCTION pg_temp.lit(kind text, OUT r text, OUT s text) LANGUAGE plpgsql AS $$
+DECLARE
+    x numeric;
+BEGIN
+    CASE kind
+    WHEN 'int' THEN
+        x := CASE WHEN random() < 0.3 THEN round((random() * 2000 - 100)::numeric, 1)
+                  ELSE round((random() * 2000 - 100)::numeric) END;
+        r := x::text; s := x::text;
+    WHEN 'big' THEN
+        x := round((random() * 1e10)::numeric); r := x::text; s := x::text;
+    WHEN 'num' THEN
+        x := round((random() * 1000)::numeric, 2); r := x::text; s := x::text;
+    WHEN 'f8' THEN
+        x := round((random() * 10 - 5)::numeric, 3); r := x::text; s := x::text || '::float8';
+    WHEN 'f4' THEN
+        x := round((random() * 10)::numeric, 3); r := x::text; s := x::text || '::float8';
+    WHEN 'text' THEN
+        r := quote_literal((ARRAY['alpha', 'beta', 'gamma', 'delta', 'm', ''])[1 + (random() * 5)::int]); s := r;
+    WHEN 'vc' THEN
+        r := quote_literal((ARRAY['DE', 'AT', 'CH', 'FR', 'US'])[1 + (random() * 4)::int]); s := r;
+    WHEN 'bp' THEN
+        r := quote_literal((ARRAY['a', 'ab', 'abc', 'b  '])[1 + (random() * 3)::int]); s := r || '::bpchar';
+    WHEN 'enum' THEN
+        r := quote_literal((ARRAY['low', 'mid', 'high'])[1 + (random() * 2)::int]); s := r;
+    WHEN 'date' THEN
+        r := quote_literal((current_date - (random() * 120)::int)::text); s := r || '::date';
+    WHEN 'ts' THEN
+        r := quote_literal(date_trunc('second', localtimestamp - random() * interval '120 days')::text); s := r || '::timestamp';
+    WHEN 'tz' THEN
+        r := quote_literal(date_trunc('second', now() - random() * interval '120 days')::text); s := r || '::timestamptz';
+    END CASE;
+END $$;
+
+-- a random predicate: (rule text, SQL text)
+CREATE FUNCTION pg_temp.pred(OUT r text, OUT s text) LANGUAGE plpgsql AS $$
+DECLARE
+    cols text[] := ARRAY['i2', 'i4', 'i8', 'num', 'f4', 'f8', 't', 'vc', 'bp', 'e', 'b',
+                         'd', 'ts', 'tz', 'arr', 'iarr', 'j'];
+    kinds text[] := ARRAY['int', 'int', 'big', 'num', 'f4', 'f8', 'text', 'vc', 'bp', 'enum', 'bool',
+                          'date', 'ts', 'tz', 'arr', 'iarr', 'json'];
+    k int := 1 + floor(random() * array_length(cols, 1))::int;
+    c text := cols[k];
+    kind text := kinds[k];
+    ops text[] := ARRAY['=', '<>', '<', '<=', '>', '>='];
+    op text;
+    a record;
+    b2 record;
+    n int;
+    rl text[];
+    sl text[];
+    roll float8 := random();
+BEGIN
+    IF roll < 0.08 THEN
+        IF random() < 0.5 THEN r := c || ' IS NULL'; ELSE r := c || ' IS NOT NULL'; END IF;
+        s := r; RETURN;
+    END IF;
+    IF kind = 'bool' THEN
+        op := (ARRAY['IS TRUE', 'IS NOT TRUE', 'IS FALSE', 'IS NOT FALSE', '= TRUE', '<> FALSE'])[1 + floor(random() * 6)::int];
+        r := c || ' ' || op; s := r; RETURN;
+    ELSIF kind = 'arr' THEN
+        rl := ARRAY(SELECT quote_literal(x) FROM unnest(ARRAY['sf', 'hs', 'slack', 'jira', 'none']) x WHERE random() < 0.4);
+        IF rl = '{}' THEN rl := ARRAY['''sf''']; END IF;
+        IF roll < 0.4 THEN
+            r := c || ' CONTAINS ' || rl[1]; s := c || ' @> ARRAY[' || rl[1] || ']';
+        ELSIF roll < 0.7 THEN
+            r := c || ' CONTAINS ANY (' || array_to_string(rl, ', ') || ')'; s := c || ' && ARRAY[' || array_to_string(rl, ', ') || ']';
+        ELSE
+            r := c || ' CONTAINS ALL (' || array_to_string(rl, ', ') || ')'; s := c || ' @> ARRAY[' || array_to_string(rl, ', ') || ']';
+        END IF;
+        RETURN;
+    ELSIF kind = 'iarr' THEN
+        n := 1 + floor(random() * 6)::int;
+        r := c || ' CONTAINS ' || n; s := c || ' @> ARRAY[' || n || ']'; RETURN;
+    ELSIF kind = 'json' THEN
+        IF roll < 0.35 THEN
+            a := pg_temp.lit('num');
+            op := ops[1 + floor(random() * 6)::int];
+            r := 'j.score ' || op || ' ' || (a.r::numeric / 10)::text;
+            s := '(j->>''score'')::numeric ' || op || ' ' || (a.r::numeric / 10)::text;
+        ELSIF roll < 0.6 THEN
+            r := 'j.plan IN (''pro'', ''team'')'; s := '(j->>''plan'') IN (''pro'', ''team'')';
+        ELSIF roll < 0.8 THEN
+            r := 'j.tags CONTAINS ''x'''; s := '(j->''tags'') @> ''["x"]''';
+        ELSE
+            r := 'j.plan LIKE ''%r%'''; s := '(j->>''plan'') LIKE ''%r%''';
+        END IF;
+        RETURN;
+    END IF;
+
+    IF kind IN ('date', 'ts', 'tz') AND roll < 0.3 THEN
+        n := 1 + floor(random() * 90)::int;
+        r := c || ' WITHIN ''' || n || ' days''';
+        s := '(' || c || ' BETWEEN now() - interval ''' || n || ' days'' AND now())';
+        RETURN;
+    END IF;
+    IF kind IN ('text', 'vc') AND roll < 0.35 THEN
+        op := (ARRAY['LIKE', 'NOT LIKE', 'ILIKE', '~', '~*'])[1 + floor(random() * 5)::int];
+        a := pg_temp.lit('text');
+        r := c || ' ' || op || ' ' || quote_literal((ARRAY['%a%', 'a%', '_e%', '^[a-d]', 'A', 'd'])[1 + floor(random() * 6)::int]);
+        s := r; RETURN;
+    END IF;
+    IF roll < 0.55 THEN
+        a := pg_temp.lit(kind);
+        op := ops[1 + floor(random() * 6)::int];
+        r := c || ' ' || op || ' ' || a.r; s := c || ' ' || op || ' ' || a.s;
+    ELSIF roll < 0.75 THEN
+        a := pg_temp.lit(kind); b2 := pg_temp.lit(kind);
+        op := CASE WHEN random() < 0.3 THEN ' NOT BETWEEN ' ELSE ' BETWEEN ' END;
+        r := c || op || a.r || ' AND ' || b2.r; s := c || op || a.s || ' AND ' || b2.s;
+    ELSE
+        n := 1 + floor(random() * 4)::int;
+        rl := '{}'; sl := '{}';
+        FOR i IN 1 .. n LOOP
+            a := pg_temp.lit(kind); rl := rl || a.r; sl := sl || a.s;
+        END LOOP;
+        op := CASE WHEN random() < 0.3 THEN ' NOT IN (' ELSE ' IN (' END;
+        r := c || op || array_to_string(rl, ', ') || ')'; s := c || op || array_to_string(sl, ', ') || ')';
+    END IF;
+END $$;
+
+-- a random rule of AND/OR/NOT over predicates: (rule text, SQL text)
+CREATE FUNCTION pg_temp.rule(depth int, OUT r text, OUT s text) LANGUAGE plpgsql AS $$
+DECLARE
+    x record;
+    y record;
+    roll float8 := random();
+BEGIN
+    IF depth <= 0 OR roll < 0.55 THEN
+        x := pg_temp.pred(); r := x.r; s := '(' || x.s || ')'; RETURN;
+    END IF;
+    IF roll < 0.65 THEN
+        x := pg_temp.rule(depth - 1); r := 'NOT (' || x.r || ')'; s := '(NOT ' || x.s || ')'; RETURN;
+    END IF;
+    x := pg_temp.rule(depth - 1); y := pg_temp.rule(depth - 1);
+    IF roll < 0.83 THEN
+        r := '(' || x.r || ') AND (' || y.r || ')'; s := '(' || x.s || ' AND ' || y.s || ')';
+    ELSE
+        r := '(' || x.r || ') OR (' || y.r || ')'; s := '(' || x.s || ' OR ' || y.s || ')';
+    END IF;
+END $$;
+
+CREATE TEMP TABLE mismatches (profile text, id int, what text, icp text, expected text);
+CREATE TEMP TABLE tested (profile text, rows int, jsonb_checked boolean);
+
+-- build profiles, score them both ways, keep every disagreement
+DO $$
+DECLARE
+    p int;
+    n int;
+    rr record;
+    pname text;
+    model text;
+    missing text;
+    bias float8;
+    conds text[];
+    weights float8[];
+    reqs boolean[];
+    w float8;
+    q text;
+    json_ok boolean;
+BEGIN
+    FOR p IN 1 .. 60 LOOP
+        pname := 'diff_' || p;
+        model := CASE WHEN random() < 0.3 THEN 'logistic' ELSE 'points' END;
+        missing := CASE WHEN random() < 0.4 THEN 'penalize' ELSE 'ignore' END;
+        bias := round((random() * 4 - 2)::numeric, 2);
+        INSERT INTO icp_profiles (name, model, missing, bias, grade_thresholds)
+        VALUES (pname, model, missing, bias,
+                CASE WHEN random() < 0.5 THEN '{80,60,40}'::float8[] ELSE '{70,50,20}' END);
+        n := 1 + floor(random() * 6)::int;
+        conds := '{}'; weights := '{}'; reqs := '{}';
+        json_ok := true;
+        FOR i IN 1 .. n LOOP
+            rr := pg_temp.rule(2);
+            w := CASE WHEN random() < 0.2 THEN -round((random() * 20)::numeric, 1)
+                      ELSE round((random() * 30)::numeric, 1) END;
+            INSERT INTO icp_criteria (profile, rule, weight, required)
+            VALUES (pname, rr.r::icp_rule, w, random() < 0.15);
+            conds := conds || rr.s;
+            weights := weights || w;
+            reqs := reqs || (SELECT required FROM icp_criteria WHERE profile = pname ORDER BY id DESC LIMIT 1);
+            -- floats, char(n) and enums have no faithful JSON form (float8/text order)
+            IF rr.r ~ '\m(f4|f8|bp|e)\M' THEN json_ok := false; END IF;
+        END LOOP;
+
+        q := format($q$
+            WITH o AS (
+                SELECT a.id, ARRAY[%s]::boolean[] AS oc FROM acc a
+            ), agg AS (
+                SELECT o.id,
+                    coalesce(sum(u.w) FILTER (WHERE u.oc), 0) AS earned,
+                    coalesce(sum(greatest(u.w, 0)) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize'), 0) AS possible,
+                    count(*) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize') AS counted,
+                    coalesce(bool_or(u.req AND (u.oc = false OR (%L = 'penalize' AND u.oc IS NULL))), false) AS disq,
+                    sum(abs(u.w)) FILTER (WHERE u.oc IS NOT NULL) / nullif(sum(abs(u.w)), 0) AS cov
+                FROM o, unnest(o.oc, %L::float8[], %L::boolean[]) AS u(oc, w, req)
+                GROUP BY o.id
+            ), want AS (
+                SELECT id,
+                    CASE WHEN disq THEN 0
+                         WHEN %L = 'logistic' THEN 100 / (1 + exp(-(%s + earned)))
+                         WHEN counted = 0 OR possible <= 0 THEN NULL
+                         ELSE 100 * greatest(0, least(1, earned / possible)) END AS fit,
+                    disq, coalesce(cov, 0) AS cov, (SELECT grade_thresholds FROM icp_profiles WHERE name = %L) AS th
+                FROM agg
+            ), got AS (
+                SELECT a.id, icp_fit(a, %L) AS fit, icp_grade(a, %L) AS grade, (icp_score(a, %L)).coverage AS cov,
+                       (icp_score(a, %L)).disqualified AS disq
+                FROM acc a
+            )
+            INSERT INTO mismatches
+            SELECT %L, w.id, m.what, m.got, m.want
+            FROM want w JOIN got g USING (id),
+            LATERAL (VALUES
+                ('fit', g.fit::text, w.fit::text,
+                 (g.fit IS NULL) = (w.fit IS NULL) AND coalesce(abs(g.fit - w.fit) < 1e-9, true)),
+                ('grade', g.grade, CASE WHEN w.fit IS NULL THEN NULL WHEN w.disq THEN 'D'
+                                        WHEN w.fit >= w.th[1] THEN 'A' WHEN w.fit >= w.th[2] THEN 'B'
+                                        WHEN w.fit >= w.th[3] THEN 'C' ELSE 'D' END, NULL),
+                ('coverage', g.cov::text, w.cov::text, abs(coalesce(g.cov, 0) - w.cov) < 1e-9),
+                ('disqualified', g.disq::text, w.disq::text, g.disq = w.disq)
+            ) AS m(what, got, want, ok)
+            WHERE CASE WHEN m.what = 'grade' THEN m.got IS DISTINCT FROM m.want ELSE NOT m.ok END
+            $q$,
+            array_to_string(conds, ', '), missing, missing, missing, weights, reqs,
+            model, bias, pname, pname, pname, pname, pname, pname);
+        EXECUTE q;
+
+        -- jsonb accounts score as the rows they were made from
+        IF json_ok THEN
+            INSERT INTO mismatches
+            SELECT pname, a.id, 'jsonb fit', icp_fit(to_jsonb(a), pname)::text, icp_fit(a, pname)::text
+            FROM acc a
+            WHERE icp_fit(to_jsonb(a), pname) IS DISTINCT FROM icp_fit(a, pname);
+        END IF;
+        -- a profile value scores as the stored profile
+        INSERT INTO mismatches
+        SELECT pname, a.id, 'value fit', icp_fit(a, v.p)::text, icp_fit(a, pname)::text
+        FROM acc a, (SELECT icp_profile(pname)) AS v(p)
+        WHERE icp_fit(a, v.p) IS DISTINCT FROM icp_fit(a, pname);
+        INSERT INTO tested VALUES (pname, (SELECT count(*) FROM acc), json_ok);
+    END LOOP;
+END $$;
+
+SELECT is((SELECT count(*)::int FROM tested), 60, '60 random profiles were scored');
+SELECT cmp_ok((SELECT count(*)::int FROM tested WHERE jsonb_checked), '>=', 10,
+              'at least 10 profiles were also checked on jsonb accounts');
+SELECT cmp_ok((SELECT count(DISTINCT fit) FROM (SELECT icp_fit(a, t.profile) AS fit FROM acc a, tested t) x)::int,
+              '>', 100, 'the fits are varied (the test is not trivially all NULL or 0)');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'fit'), 0, 'icp_fit equals the SQL formula');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'grade'), 0, 'icp_grade equals the SQL thresholds');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'coverage'), 0, 'coverage equals the SQL formula');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'disqualified'), 0, 'knock-outs equal the SQL rule');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'jsonb fit'), 0, 'jsonb accounts score like rows');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'value fit'), 0, 'profile values score like stored profiles');
+
+-- show the first few disagreements when there are any
+SELECT diag(format('%s row %s %s: icp %s, expected %s', profile, id, what, icp, expected))
+FROM (SELECT * FROM mismatches LIMIT 5) m;
+
+-- parallel plans give the same answers as serial ones
+CREATE TEMP TABLE serial AS
+SELECT t.profile, sum(icp_fit(a, t.profile)) AS s, count(icp_grade(a, t.profile)) AS c
+FROM tested t, acc a GROUP BY t.profile;
+CREATE TABLE icp_diff.bigacc AS SELECT acc.* FROM acc, generate_series(1, 25);
+ANALYZE icp_diff.bigacc;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    result text := '';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN ' || q LOOP
+        result := result || line || E'\n';
+    END LOOP;
+    RETURN result;
+END $$;
+SELECT matches(pg_temp.plan_of($$SELECT sum(icp_fit(a, 'diff_1')) FROM icp_diff.bigacc a$$),
+               'Parallel Seq Scan', 'scoring by name runs in parallel workers');
+SELECT matches(pg_temp.plan_of($$SELECT sum(icp_fit(a, v.p)) FROM icp_diff.bigacc a,
+                                 (SELECT icp_profile('diff_1')) v(p)$$),
+               'Parallel Seq Scan', 'scoring with a profile value runs in parallel workers');
+SELECT ok((SELECT bool_and(abs(coalesce(x.s, 0) - 25 * coalesce(s.s, 0)) <= 1e-6 * greatest(1, abs(s.s)) AND x.c = 25 * s.c)
+           FROM serial s,
+                LATERAL (SELECT sum(icp_fit(a, s.profile)) AS s, count(icp_grade(a, s.profile)) AS c
+                         FROM icp_diff.bigacc a) x),
+          'parallel icp_fit and icp_grade agree with the serial ones');
+SELECT ok((SELECT bool_and(abs(coalesce(x.s, 0) - 25 * coalesce(s.s, 0)) <= 1e-6 * greatest(1, abs(s.s)))
+           FROM serial s,
+                LATERAL (SELECT sum(icp_fit(a, v.p)) AS s FROM icp_diff.bigacc a,
+                         (SELECT icp_profile(s.profile)) v(p)) x),
+          'parallel scoring with profile values agrees too');
+SELECT * FROM finish();
+ROLLBACK;
