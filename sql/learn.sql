@@ -126,6 +126,19 @@ SELECT * FROM icp_learn('odd', 'learn_odd', 'won', NULL, '{"depth": 3}');
 SELECT * FROM icp_learn('odd', 'learn_odd', 'won', NULL, '{"holdout": 1.5}');
 SELECT * FROM icp_learn('odd', 'learn_odd', 'won', NULL, '[1]');
 
+-- Missing arrays and numbers carry signal through IS NULL criteria.
+CREATE TABLE learn_gaps AS
+SELECT g AS lead_id,
+       CASE WHEN g % 4 = 0 THEN NULL WHEN g % 3 = 0 THEN ARRAY['crm'] ELSE ARRAY['crm', 'erp'] END AS tags,
+       CASE WHEN g % 5 = 0 THEN NULL ELSE g % 100 END AS size,
+       (g % 4 = 0 AND g % 7 <> 0) OR g % 10 = 1 AS won
+  FROM generate_series(1, 4000) AS g;
+SELECT rows_used, criteria > 0 AS has_criteria FROM icp_learn('gaps', 'learn_gaps', 'won');
+SELECT rule, weight > 0 AS positive FROM icp_criteria
+ WHERE profile = 'gaps' AND rule::text LIKE '% IS NULL' ORDER BY id;
+DELETE FROM icp_profiles WHERE name = 'gaps';
+DROP TABLE learn_gaps;
+
 -- Errors.
 SELECT * FROM icp_learn('bad', 'learn_odd', 'lost');
 SELECT * FROM icp_learn('bad', 'learn_odd', 'won', ARRAY['size']);

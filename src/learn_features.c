@@ -487,9 +487,10 @@ LearnBuildDesigns(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesi
 
 		nrows[h]++;
 		bound[h] += nflat;
+		/* an array gives its elements, or one IS NULL feature */
 		for (int ai = 0; ai < st->natts; ai++)
-			if (st->atts[ai].kind == LEARN_ARR && st->atts[ai].acnt[r] != ARR_NULL)
-				bound[h] += st->atts[ai].acnt[r];
+			if (st->atts[ai].kind == LEARN_ARR)
+				bound[h] += (st->atts[ai].acnt[r] == ARR_NULL) ? 1 : st->atts[ai].acnt[r];
 	}
 	for (int h = 0; h < 2; h++)
 	{

@@ -11,12 +11,12 @@
 # generated from a known logistic model into a copy, learn_bench, so leads
 # itself is left as it is (a leads table that has won already is used as is).
 #
-#   LEARN_BENCH_ROWS  rows to generate when leads is missing (1000000)
-#   LEARN_BENCH_RUNS  timed runs of each side (5)
+#   LEARN_BENCH_ROWS  rows to generate when leads is missing (ICP_BENCH_ROWS, 1000000)
+#   LEARN_BENCH_RUNS  timed runs of each side (ICP_BENCH_RUNS, 5)
 set -euo pipefail
 
-ROWS=${LEARN_BENCH_ROWS:-1000000}
-RUNS=${LEARN_BENCH_RUNS:-5}
+ROWS=${LEARN_BENCH_ROWS:-${ICP_BENCH_ROWS:-1000000}}
+RUNS=${LEARN_BENCH_RUNS:-${ICP_BENCH_RUNS:-5}}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -P pager=off)
 
 "${PSQL[@]}" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS icp"
