@@ -120,6 +120,18 @@ icp_profiles_history(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
+	/*
+	 * One history writer at a time: two transactions changing different
+	 * profiles both compare every profile, and without this both would open
+	 * a new current version of the same one (unique violation).  The
+	 * queries below take a fresh snapshot, so they see what the writer
+	 * before us committed.
+	 */
+	ret = SPI_execute(psprintf("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", versions),
+					  false, 0);
+	if (ret != SPI_OK_UTILITY)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+
 	/* the current versions */
 	ret = SPI_execute(psprintf("SELECT profile, value FROM %s WHERE valid_to IS NULL",
 							   versions), false, 0);

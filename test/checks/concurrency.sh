@@ -25,6 +25,12 @@ INSERT INTO icp_criteria (profile, rule, weight, required) VALUES
     ('conc', 'tech_stack CONTAINS ''salesforce''', 10, false);
 CREATE TRIGGER leads_score BEFORE INSERT OR UPDATE ON leads
     FOR EACH ROW EXECUTE FUNCTION icp_score_trigger('conc', 'fit', 'grade');
+-- some history before the clients start, so icp_learn never sees an empty
+-- table (an empty source is an error by design)
+INSERT INTO leads (industry, employees, country, tech_stack, won)
+SELECT (ARRAY['software', 'fintech', 'retail', 'media'])[1 + g % 4], 1 + g * 7 % 3000,
+       (ARRAY['DE', 'AT', 'CH', 'FR', 'US'])[1 + g % 5], ARRAY['salesforce'], g % 3 = 0
+  FROM generate_series(1, 300) AS g;
 SQL
 
 cat >"$work/insert.sql" <<'SQL'

@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(354);
+SELECT plan(370);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -181,7 +181,11 @@ INSERT INTO expected_functions VALUES
     ('icp_profile_criteria',   '{icp_profile}',        'setof record',     'immutable', true),
     ('icp_funnel',             '{text,regclass}',      'setof record',     'stable',    true),
     ('icp_profiles_history',   '{}',                   'trigger',          'volatile',  false),
-    ('icp_profiles_history_rename', '{}',              'trigger',          'volatile',  false);
+    ('icp_profiles_history_rename', '{}',              'trigger',          'volatile',  false),
+    ('icp_learn',              '{text,regclass,text,text[],jsonb}', 'record', 'volatile', false),
+    ('icp_outcome_expression', '{regclass,text}',      'text',             'stable',    false),
+    ('icp_evaluate',           '{text,regclass,text}', 'record',           'stable',    false),
+    ('icp_lift',               '{text,regclass,text,integer}', 'setof record', 'stable', false);
 
 SELECT has_function(fn, args) FROM expected_functions;
 SELECT function_returns(fn, args, ret) FROM expected_functions;

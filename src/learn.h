@@ -1,0 +1,189 @@
+/*
+ * learn.h
+ *		Learning logistic profiles from won/lost history (DESIGN.md section 5).
+ *
+ * learn.c is the SQL entry point (columns, options, writing the profile);
+ * learn_scan.c reads the source in one scan into a compact per-row encoding;
+ * learn_features.c turns that into binary features (one rule each) and a
+ * sparse design; learn_fit.c fits the L2-regularised logistic regression
+ * and computes AUCs.
+ */
+#ifndef ICP_LEARN_H
+#define ICP_LEARN_H
+
+#include "postgres.h"
+
+#include "common/pg_prng.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "tcop/dest.h"
+#include "utils/timestamp.h"
+
+/*
+ * A sparse 0/1 design in compressed-row form: row i has the active features
+ * fidx[rowptr[i] .. rowptr[i + 1] - 1] and the outcome y[i] (0 or 1).
+ */
+typedef struct LearnDesign
+{
+	int64		n;				/* rows */
+	int			p;				/* features (the intercept is extra) */
+	uint64	   *rowptr;			/* n + 1 offsets into fidx */
+	uint16	   *fidx;
+	uint8	   *y;
+} LearnDesign;
+
+#define CODE_NULL		PG_UINT32_MAX	/* the value is NULL */
+#define CODE_OTHER		(PG_UINT32_MAX - 1)	/* a value past the dictionary cap */
+#define ARR_NULL		PG_UINT16_MAX	/* the array is NULL */
+#define ARR_MAX_ELEMS	(PG_UINT16_MAX - 1)
+#define DICT_MAX_VALUES 100000	/* distinct values remembered per column */
+#define LARGE_INPUT		1000000 /* rows from which progress is reported */
+#define MEMORY_BUDGET	((double) 150 * 1024 * 1024)	/* bytes of row storage */
+#define QUANTILE_ROWS	100000	/* values sorted to find bin bounds */
+
+typedef enum LearnKind
+{
+	LEARN_CAT,					/* categorical: value = 'x' */
+	LEARN_NUM,					/* numeric: quantile bins */
+	LEARN_BOOL,					/* boolean: IS TRUE */
+	LEARN_ARR					/* array: CONTAINS element */
+} LearnKind;
+
+/* Distinct values of one column (array elements for arrays) */
+typedef struct LearnDict
+{
+	uint32	   *slots;			/* open addressing: code + 1, 0 = empty */
+	uint32		mask;
+	uint32		nvalues;
+	uint32		alloc;
+	uint32	   *hashes;			/* per code */
+	char	  **keys;			/* per code: the value's bytes */
+	uint32	   *keylens;
+	bool		full;			/* DICT_MAX_VALUES reached */
+} LearnDict;
+
+typedef struct LearnAttr
+{
+	char	   *name;
+	LearnKind	kind;
+	Oid			vtype;			/* value type (element type of an array) */
+	int16		vlen;
+	bool		vbyval;
+	char		valign;
+	bool		vnumber;		/* rule literals are numbers, not strings */
+	Oid			numtype;		/* LEARN_NUM: the column's base type */
+	bool		integral;		/* LEARN_NUM: every value is a whole number */
+	LearnDict	dict;
+	/* per stored row */
+	uint32	   *codes;			/* LEARN_CAT, LEARN_BOOL (0/1) */
+	double	   *vals;			/* LEARN_NUM, NaN = NULL */
+	uint64	   *aoff;			/* LEARN_ARR: offset into the element pool */
+	uint16	   *acnt;			/* LEARN_ARR: elements, ARR_NULL = NULL */
+	/* features */
+	int32	   *feat_of_code;	/* LEARN_CAT/ARR: feature of each code or -1 */
+	int			null_feat;
+	int			true_feat;
+	int			ncuts;
+	double	   *cuts;			/* LEARN_NUM: bin bounds, ascending */
+	int32	   *bin_feat;		/* ncuts + 1 */
+} LearnAttr;
+
+typedef struct LearnOptions
+{
+	double		l2;
+	int64		min_support;	/* 0: automatic */
+	int			bins;
+	int			max_values;
+	double		holdout;
+	int64		sample;			/* 0: automatic */
+	int64		seed;
+} LearnOptions;
+
+typedef struct LearnState
+{
+	const char *source;			/* for messages */
+	int			natts;
+	LearnAttr  *atts;
+	Oid			outtype;
+	const char *outname;
+	int64		cap;			/* rows kept at most */
+	int64		alloc;			/* rows allocated */
+	int64		expected;		/* rows the catalog expects */
+	int64		nstored;
+	int64		nknown;			/* rows seen with a known outcome */
+	int64		nscanned;
+	uint8	   *y;
+	uint8	   *hold;
+	uint32	   *pool;			/* array elements of stored rows */
+	uint64		pool_len;
+	uint64		pool_alloc;
+	uint64		pool_live;
+	double		holdout;
+	pg_prng_state rng_sample;
+	pg_prng_state rng_split;
+	MemoryContext cxt;			/* everything of this call */
+	MemoryContext rowcxt;		/* reset after every row */
+	bool		progress;
+} LearnState;
+
+typedef struct LearnReceiver
+{
+	DestReceiver pub;
+	LearnState *st;
+} LearnReceiver;
+
+/* A chosen feature: one rule */
+typedef struct LearnFeature
+{
+	int			attr;
+	char	   *rule;
+	int64		support;
+	int64		positives;
+} LearnFeature;
+
+typedef struct FeatureList
+{
+	LearnFeature *f;
+	int			n;
+	int			alloc;
+} FeatureList;
+
+/* What the fit reports besides the weights */
+typedef struct LearnFitInfo
+{
+	int			iterations;
+	double		loss;			/* penalised negative log-likelihood */
+	bool		converged;
+} LearnFitInfo;
+
+/* learn_scan.c */
+extern void LearnDictInit(LearnDict *d);
+extern char *LearnCodeText(LearnAttr *a, uint32 code);
+extern void LearnReceiverInit(LearnReceiver *r, LearnState *st);
+extern double LearnSecondsSince(TimestampTz start);
+
+/* learn_features.c */
+extern void LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain,
+							   int64 ms, const LearnOptions *o);
+extern void LearnBuildDesigns(LearnState *st, FeatureList *fl,
+							  LearnDesign *train, LearnDesign *test);
+
+/* learn_fit.c */
+/*
+ * Fit weights w[0..p-1] and the intercept w[p] minimising the negative
+ * log-likelihood plus l2/2 * |w[0..p-1]|^2.  Deterministic.
+ */
+extern void LearnFitLogistic(const LearnDesign *d, double l2, double *w,
+							 LearnFitInfo *info);
+
+/* Linear scores bias + sum of active weights, one per row of d */
+extern void LearnScores(const LearnDesign *d, const double *w, double *score);
+
+/* Exact AUC (Mann-Whitney, ties count half) of scores against y; NaN if undefined */
+extern double LearnAuc(const double *score, const uint8 *y, int64 n);
+
+/* Values at quantiles qs[0..k-1] (0..1) of n values, from an even sample */
+extern void LearnQuantiles(const double *v, int64 n, const double *qs, int k,
+						   double *out);
+
+#endif							/* ICP_LEARN_H */

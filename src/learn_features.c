@@ -1,0 +1,522 @@
+/*
+ * learn_features.c
+ *		icp_learn's features: which values, bins, elements and NULLs become
+ *		criteria, their rules, and the sparse design the fit reads.
+ *
+ * Features are chosen on the training rows: values and array elements with
+ * enough support (the most frequent max_values), quantile bins with rounded
+ * bounds (small bins merged), IS TRUE for booleans, IS NULL where both sides
+ * have support.  Everything else is the reference level.  Every rule is
+ * written in the rule language with identifiers quoted as needed.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "learn.h"
+#include "rule.h"
+/* ---------------------------------------------------------------------------
+ * Features
+ * ---------------------------------------------------------------------------
+ */
+
+/* Add a feature with its rule text; returns its index */
+static int
+AddFeature(FeatureList *fl, int attr, StringInfo rule)
+{
+	if (fl->n >= PG_UINT16_MAX - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("icp_learn would need more than %d features", PG_UINT16_MAX - 2),
+				 errhint("Lower the option max_values or bins, or learn from fewer attributes.")));
+	if (fl->n >= fl->alloc)
+	{
+		fl->alloc = Max(fl->alloc * 2, 64);
+		fl->f = fl->f ? repalloc(fl->f, sizeof(LearnFeature) * fl->alloc)
+			: palloc(sizeof(LearnFeature) * fl->alloc);
+	}
+	fl->f[fl->n].attr = attr;
+	fl->f[fl->n].rule = pstrdup(rule->data);
+	fl->f[fl->n].support = 0;
+	fl->f[fl->n].positives = 0;
+	return fl->n++;
+}
+
+/* Start a rule with the attribute's name, quoted as the rule language needs */
+static void
+StartRule(StringInfo buf, LearnAttr *a)
+{
+	char	   *path[1];
+
+	path[0] = a->name;
+	resetStringInfo(buf);
+	IcpAppendAttrPath(buf, 1, path);
+}
+
+/* A number as a rule literal (never in exponent form) */
+static char *
+FormatNumber(double x)
+{
+	char		buf[128];
+
+	if (x == floor(x) && fabs(x) < 1e15)
+		snprintf(buf, sizeof(buf), "%.0f", x);
+	else
+	{
+		int			mag = (int) floor(log10(fabs(x)));
+		int			digits = Min(Max(14 - mag, 0), 60);
+		int			len;
+
+		snprintf(buf, sizeof(buf), "%.*f", digits, x);
+		len = strlen(buf);
+		while (len > 1 && buf[len - 1] == '0')
+			buf[--len] = '\0';
+		if (len > 1 && buf[len - 1] == '.')
+			buf[--len] = '\0';
+	}
+	return pstrdup(buf);
+}
+
+/* Append a value of a dictionary as a literal */
+static void
+AppendCodeLiteral(StringInfo buf, LearnAttr *a, uint32 code)
+{
+	char	   *s = LearnCodeText(a, code);
+
+	if (a->vnumber)
+		appendStringInfoString(buf, s);
+	else
+	{
+		IcpLiteral lit;
+
+		lit.type = ICP_LIT_STRING;
+		lit.str = s;
+		lit.len = strlen(s);
+		lit.boolval = false;
+		IcpAppendLiteral(buf, &lit);
+	}
+}
+
+/* Comparator: codes by count descending, then code */
+static int
+CmpCodeCount(const void *a, const void *b, void *arg)
+{
+	const int64 *cnt = (const int64 *) arg;
+	uint32		x = *(const uint32 *) a,
+				y = *(const uint32 *) b;
+
+	if (cnt[x] != cnt[y])
+		return cnt[x] > cnt[y] ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* Frequent values (CAT) or elements (ARR) with enough support become features */
+static void
+ValueFeatures(LearnState *st, int ai, FeatureList *fl, int64 ntrain,
+			  int64 ms, int max_values)
+{
+	LearnAttr  *a = &st->atts[ai];
+	uint32		nv = a->dict.nvalues;
+	int64	   *cnt = palloc0(sizeof(int64) * Max(nv, 1));
+	uint32	   *order = palloc(sizeof(uint32) * Max(nv, 1));
+	int			kept = 0;
+	StringInfoData buf;
+
+	for (int64 r = 0; r < st->nstored; r++)
+	{
+		if (st->hold[r])
+			continue;
+		if (a->kind == LEARN_CAT)
+		{
+			if (a->codes[r] < CODE_OTHER)
+				cnt[a->codes[r]]++;
+		}
+		else if (a->acnt[r] != ARR_NULL)
+			for (int k = 0; k < a->acnt[r]; k++)
+				cnt[st->pool[a->aoff[r] + k]]++;
+	}
+	for (uint32 c = 0; c < nv; c++)
+		order[c] = c;
+	qsort_arg(order, nv, sizeof(uint32), CmpCodeCount, cnt);
+	a->feat_of_code = palloc(sizeof(int32) * Max(nv, 1));
+	for (uint32 c = 0; c < nv; c++)
+		a->feat_of_code[c] = -1;
+	initStringInfo(&buf);
+	for (uint32 i = 0; i < nv && kept < max_values; i++)
+	{
+		uint32		c = order[i];
+
+		if (cnt[c] < ms)
+			break;
+		if (cnt[c] >= ntrain)
+			continue;			/* true of every row: the bias says it */
+		StartRule(&buf, a);
+		appendStringInfoString(&buf, a->kind == LEARN_CAT ? " = " : " CONTAINS ");
+		AppendCodeLiteral(&buf, a, c);
+		a->feat_of_code[c] = AddFeature(fl, ai, &buf);
+		kept++;
+	}
+	pfree(cnt);
+	pfree(order);
+}
+
+/* qsort comparator for doubles */
+static int
+CmpDouble(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Round a bin bound to few significant digits, staying within tol of it */
+static double
+NiceBound(double x, double tol, bool integral)
+{
+	double		r = x;
+
+	if (x != 0)
+	{
+		for (int digits = 1; digits <= 15; digits++)
+		{
+			double		scale = pow(10.0, floor(log10(fabs(x))) - digits + 1);
+
+			r = round(x / scale) * scale;
+			if (fabs(r - x) <= tol)
+				break;
+		}
+	}
+	if (integral)
+		r = round(r);
+	/* what the rule will say, read back */
+	return strtod(FormatNumber(r), NULL);
+}
+
+/* Bin of value x: the number of bounds <= x */
+static inline int
+BinOf(const double *cuts, int ncuts, double x)
+{
+	int			lo = 0,
+				hi = ncuts;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (cuts[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Quantile bins of a numeric column become features */
+static void
+BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
+{
+	LearnAttr  *a = &st->atts[ai];
+	int64		m = 0,
+				stride,
+				ns = 0,
+				ndistinct = 1;
+	double	   *sample;
+	double	   *raw;
+	int			nraw = 0;
+	int64	   *cnt;
+	StringInfoData buf;
+
+	for (int64 r = 0; r < st->nstored; r++)
+		if (!st->hold[r] && !isnan(a->vals[r]))
+			m++;
+	a->ncuts = 0;
+	a->cuts = palloc(sizeof(double) * (bins + 1));
+	a->bin_feat = palloc(sizeof(int32) * (bins + 2));
+	if (m == 0)
+		return;
+	stride = (m + QUANTILE_ROWS - 1) / QUANTILE_ROWS;
+	sample = palloc(sizeof(double) * (m / stride + 1));
+	m = 0;
+	for (int64 r = 0; r < st->nstored; r++)
+		if (!st->hold[r] && !isnan(a->vals[r]))
+			if (m++ % stride == 0)
+				sample[ns++] = a->vals[r];
+	qsort(sample, ns, sizeof(double), CmpDouble);
+	for (int64 i = 1; i < ns; i++)
+		if (sample[i] != sample[i - 1])
+			ndistinct++;
+
+	/* candidate bounds: every distinct value, or the quantiles */
+	raw = palloc(sizeof(double) * (Max(ndistinct, bins) + 1));
+	if (ndistinct <= bins)
+	{
+		for (int64 i = 1; i < ns; i++)
+			if (sample[i] != sample[i - 1])
+				raw[nraw++] = sample[i];
+	}
+	else
+	{
+		for (int j = 1; j < bins; j++)
+		{
+			double		q = sample[(int64) ((double) j * ns / bins)];
+
+			if (q > sample[0] && (nraw == 0 || q > raw[nraw - 1]))
+				raw[nraw++] = q;
+		}
+		/* round each bound, keeping it well inside its neighbours */
+		for (int j = 0; j < nraw; j++)
+		{
+			double		gap = INFINITY;
+
+			if (j > 0)
+				gap = raw[j] - raw[j - 1];
+			else
+				gap = raw[j] - sample[0];
+			if (j + 1 < nraw)
+				gap = Min(gap, raw[j + 1] - raw[j]);
+			raw[j] = NiceBound(raw[j], gap / 4, a->integral);
+		}
+	}
+	for (int j = 0; j < nraw; j++)
+		if (raw[j] > sample[0] && (a->ncuts == 0 || raw[j] > a->cuts[a->ncuts - 1]))
+			a->cuts[a->ncuts++] = raw[j];
+
+	/* merge bins below the support (counted on the sample, scaled up) */
+	cnt = palloc0(sizeof(int64) * (a->ncuts + 1));
+	for (int64 i = 0; i < ns; i++)
+		cnt[BinOf(a->cuts, a->ncuts, sample[i])] += stride;
+	{
+		int			kept = 0;
+		int64		acc = 0;
+
+		for (int j = 0; j < a->ncuts; j++)
+		{
+			acc += cnt[j];
+			if (acc >= ms)
+			{
+				a->cuts[kept++] = a->cuts[j];
+				acc = 0;
+			}
+		}
+		acc += cnt[a->ncuts];
+		if (acc < ms && kept > 0)
+			kept--;
+		a->ncuts = kept;
+	}
+	if (a->ncuts == 0)
+		return;
+
+	initStringInfo(&buf);
+	for (int b = 0; b <= a->ncuts; b++)
+	{
+		StartRule(&buf, a);
+		if (b == 0)
+			appendStringInfo(&buf, " < %s", FormatNumber(a->cuts[0]));
+		else if (b == a->ncuts)
+			appendStringInfo(&buf, " >= %s", FormatNumber(a->cuts[b - 1]));
+		else if (a->integral)
+		{
+			double		lo = a->cuts[b - 1],
+						hi = a->cuts[b] - 1;
+
+			if (lo == hi)
+				appendStringInfo(&buf, " = %s", FormatNumber(lo));
+			else
+				appendStringInfo(&buf, " BETWEEN %s AND %s",
+								 FormatNumber(lo), FormatNumber(hi));
+		}
+		else
+		{
+			appendStringInfo(&buf, " >= %s AND ", FormatNumber(a->cuts[b - 1]));
+			IcpAppendAttrPath(&buf, 1, &a->name);
+			appendStringInfo(&buf, " < %s", FormatNumber(a->cuts[b]));
+		}
+		a->bin_feat[b] = AddFeature(fl, ai, &buf);
+	}
+	pfree(cnt);
+	pfree(sample);
+	pfree(raw);
+}
+
+/* Is the attribute's value NULL in stored row r? */
+static inline bool
+IsNullAt(LearnAttr *a, int64 r)
+{
+	switch (a->kind)
+	{
+		case LEARN_CAT:
+		case LEARN_BOOL:
+			return a->codes[r] == CODE_NULL;
+		case LEARN_NUM:
+			return isnan(a->vals[r]);
+		case LEARN_ARR:
+			return a->acnt[r] == ARR_NULL;
+	}
+	return false;
+}
+
+/* Choose the features of every attribute */
+void
+LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain, int64 ms,
+			  const LearnOptions *o)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int ai = 0; ai < st->natts; ai++)
+	{
+		LearnAttr  *a = &st->atts[ai];
+		int64		nnull = 0,
+					ntrue = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		a->null_feat = -1;
+		a->true_feat = -1;
+		for (int64 r = 0; r < st->nstored; r++)
+		{
+			if (st->hold[r])
+				continue;
+			if (IsNullAt(a, r))
+				nnull++;
+			else if (a->kind == LEARN_BOOL && a->codes[r] == 1)
+				ntrue++;
+		}
+		switch (a->kind)
+		{
+			case LEARN_CAT:
+			case LEARN_ARR:
+				ValueFeatures(st, ai, fl, ntrain, ms, o->max_values);
+				break;
+			case LEARN_NUM:
+				BinFeatures(st, ai, fl, ms, o->bins);
+				break;
+			case LEARN_BOOL:
+				if (ntrue >= ms && ntrue < ntrain)
+				{
+					StartRule(&buf, a);
+					appendStringInfoString(&buf, " IS TRUE");
+					a->true_feat = AddFeature(fl, ai, &buf);
+				}
+				break;
+		}
+		/* missingness, when both sides have support */
+		if (nnull >= ms && ntrain - nnull >= ms)
+		{
+			StartRule(&buf, a);
+			appendStringInfoString(&buf, " IS NULL");
+			a->null_feat = AddFeature(fl, ai, &buf);
+		}
+	}
+}
+
+/* Append the features of stored row r to a design under construction */
+static inline int
+RowFeatures(LearnState *st, int64 r, uint16 *out)
+{
+	int			k = 0;
+
+	for (int ai = 0; ai < st->natts; ai++)
+	{
+		LearnAttr  *a = &st->atts[ai];
+		int			f = -1;
+
+		switch (a->kind)
+		{
+			case LEARN_CAT:
+				{
+					uint32		c = a->codes[r];
+
+					f = (c == CODE_NULL) ? a->null_feat :
+						(c == CODE_OTHER) ? -1 : a->feat_of_code[c];
+					break;
+				}
+			case LEARN_BOOL:
+				f = (a->codes[r] == CODE_NULL) ? a->null_feat :
+					(a->codes[r] == 1) ? a->true_feat : -1;
+				break;
+			case LEARN_NUM:
+				{
+					double		x = a->vals[r];
+
+					if (isnan(x))
+						f = a->null_feat;
+					else if (a->ncuts > 0)
+						f = a->bin_feat[BinOf(a->cuts, a->ncuts, x)];
+					break;
+				}
+			case LEARN_ARR:
+				if (a->acnt[r] == ARR_NULL)
+					f = a->null_feat;
+				else
+					for (int e = 0; e < a->acnt[r]; e++)
+					{
+						int			g = a->feat_of_code[st->pool[a->aoff[r] + e]];
+
+						if (g >= 0)
+							out[k++] = (uint16) g;
+					}
+				break;
+		}
+		if (f >= 0)
+			out[k++] = (uint16) f;
+	}
+	return k;
+}
+
+/* Build the training and holdout designs; counts each feature's support */
+void
+LearnBuildDesigns(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesign *test)
+{
+	int64		nrows[2] = {0, 0};
+	uint64		bound[2] = {0, 0};
+	int			nflat = 0;
+	LearnDesign *d[2];
+
+	d[0] = train;
+	d[1] = test;
+	for (int ai = 0; ai < st->natts; ai++)
+		if (st->atts[ai].kind != LEARN_ARR)
+			nflat++;
+	for (int64 r = 0; r < st->nstored; r++)
+	{
+		int			h = st->hold[r];
+
+		nrows[h]++;
+		bound[h] += nflat;
+		/* an array gives its elements, or one IS NULL feature */
+		for (int ai = 0; ai < st->natts; ai++)
+			if (st->atts[ai].kind == LEARN_ARR)
+				bound[h] += (st->atts[ai].acnt[r] == ARR_NULL) ? 1 : st->atts[ai].acnt[r];
+	}
+	for (int h = 0; h < 2; h++)
+	{
+		d[h]->n = 0;
+		d[h]->p = fl->n;
+		d[h]->rowptr = MemoryContextAllocHuge(st->cxt, sizeof(uint64) * (nrows[h] + 1));
+		d[h]->fidx = MemoryContextAllocHuge(st->cxt, sizeof(uint16) * Max(bound[h], 1));
+		d[h]->y = MemoryContextAllocHuge(st->cxt, Max(nrows[h], 1));
+		d[h]->rowptr[0] = 0;
+	}
+	for (int64 r = 0; r < st->nstored; r++)
+	{
+		LearnDesign *dd = d[st->hold[r]];
+		uint64		off = dd->rowptr[dd->n];
+		int			k = RowFeatures(st, r, dd->fidx + off);
+
+		if (!st->hold[r])
+			for (int j = 0; j < k; j++)
+			{
+				fl->f[dd->fidx[off + j]].support++;
+				fl->f[dd->fidx[off + j]].positives += st->y[r];
+			}
+		dd->y[dd->n] = st->y[r];
+		dd->n++;
+		dd->rowptr[dd->n] = off + k;
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
