@@ -8,7 +8,7 @@ set -euo pipefail
 
 db=icp_concurrency
 secs=${CONC_SECONDS:-8}
-work=$(mktemp -d /tmp/icp-conc.XXXXXX)
+work=$(mktemp -d)
 trap 'rm -rf "$work"; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
 

@@ -7,7 +7,7 @@ set -euo pipefail
 
 src=icp_dump_src
 dst=icp_dump_dst
-dump=$(mktemp /tmp/icp-dump.XXXXXX)
+dump=$(mktemp)
 trap 'rm -f "$dump"; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $src" -c "DROP DATABASE IF EXISTS $dst" >/dev/null 2>&1 || true' EXIT
 
 n=0
