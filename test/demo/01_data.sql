@@ -66,8 +66,11 @@ ANALYZE deals;
 
 -- the history to learn from: one row per deal with the account's attributes
 CREATE VIEW deal_history AS
-SELECT d.id AS deal_id, d.won, a.industry, a.employees, a.country, a.funding_stage,
-       a.tech_stack, a.web_visits_30d, a.growth
+SELECT d.id AS deal_id, d.created, d.won, a.industry, a.employees, a.revenue, a.country,
+       a.funding_stage, a.tech_stack, a.web_visits_30d, a.growth, a.last_activity
 FROM deals d JOIN accounts a ON a.id = d.account_id;
+-- learn from the older deals, validate on the last six months
+CREATE VIEW deals_train AS SELECT * FROM deal_history WHERE created < current_date - 180;
+CREATE VIEW deals_recent AS SELECT * FROM deal_history WHERE created >= current_date - 180;
 RESET client_min_messages;
 \set QUIET off
