@@ -17,7 +17,8 @@ INSERT INTO icp_criteria (profile, rule, weight) VALUES
     ('rls', 'industry IN (''software'', ''fintech'')', 10), ('rls', 'employees > 300', 10);
 
 CREATE ROLE regress_icp_alice;
-GRANT SELECT ON icp_profiles, icp_criteria TO regress_icp_alice;
+GRANT SELECT, INSERT, UPDATE, DELETE ON icp_profiles, icp_criteria TO regress_icp_alice;
+GRANT USAGE ON SEQUENCE icp_criteria_id_seq TO regress_icp_alice;
 GRANT SELECT, UPDATE ON rls_leads TO regress_icp_alice;
 ALTER TABLE rls_leads ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_rows ON rls_leads USING (owner = current_user);
@@ -26,6 +27,9 @@ SET ROLE regress_icp_alice;
 SELECT count(*) AS visible FROM rls_leads;
 CALL icp_rescore('rls_leads', 'rls', 'fit', 'grade');
 SELECT step, matching, pool FROM icp_funnel('rls', 'rls_leads');
+SELECT rows, positives FROM icp_evaluate('rls', 'rls_leads', 'won');
+SELECT sum(rows) AS lift_rows FROM icp_lift('rls', 'rls_leads', 'won');
+SELECT rows_used, positives FROM icp_learn('rls-learned', 'rls_leads', 'won', ARRAY['industry', 'employees']);
 RESET ROLE;
 
 -- alice's rows were rescored, bob's were not touched
@@ -34,6 +38,7 @@ SELECT owner, count(*) AS rows, count(fit) AS scored,
 FROM rls_leads l GROUP BY owner ORDER BY owner;
 
 DROP TABLE rls_leads;
-DELETE FROM icp_profiles WHERE name = 'rls';
+DELETE FROM icp_profiles WHERE name IN ('rls', 'rls-learned');
 REVOKE ALL ON icp_profiles, icp_criteria FROM regress_icp_alice;
+REVOKE ALL ON SEQUENCE icp_criteria_id_seq FROM regress_icp_alice;
 DROP ROLE regress_icp_alice;
