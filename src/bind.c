@@ -784,6 +784,63 @@ NewBinding(IcpCompiled *cp)
 	return b;
 }
 
+/*
+ * Build a binding: for the row type typid/typmod, or for jsonb accounts when
+ * typid is InvalidOid.  On error nothing is left behind.
+ */
+static IcpBinding *
+BuildBinding(IcpCompiled *cp, Oid typid, int32 typmod, uint64 ident)
+{
+	IcpBinding *b = NewBinding(cp);
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(b));
+	BindContext ctx;
+	TupleDesc	td;
+	int			att;
+
+	PG_TRY();
+	{
+		ctx.cp = cp;
+		ctx.b = b;
+		ctx.crit = NULL;
+		ctx.errcxt = old;
+		b->typmod = typmod;
+		if (!OidIsValid(typid))
+		{
+			b->typid = JSONBOID;
+			b->is_jsonb = true;
+			ctx.rowtype = "jsonb";
+			BindCriteria(&ctx);
+		}
+		else
+		{
+			b->typid = typid;
+			b->tupdesc_id = ident;
+			td = lookup_rowtype_tupdesc(typid, typmod);
+			b->tupdesc = CreateTupleDescCopy(td);
+			ReleaseTupleDesc(td);
+			b->reads = palloc0(sizeof(bool) * Max(b->tupdesc->natts, 1));
+			ctx.rowtype = typid == RECORDOID ? "record" : format_type_be(typid);
+			BindCriteria(&ctx);
+			b->slot = MakeSingleTupleTableSlot(b->tupdesc, &TTSOpsHeapTuple);
+			b->colvalues = palloc0(sizeof(Datum) * Max(b->tupdesc->natts, 1));
+			b->colnulls = palloc0(sizeof(bool) * Max(b->tupdesc->natts, 1));
+			b->readcols = palloc0(sizeof(int) * Max(b->tupdesc->natts, 1));
+			for (att = 0; att < b->tupdesc->natts; att++)
+				if (b->reads[att])
+					b->readcols[b->nreadcols++] = att;
+		}
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(GetMemoryChunkContext(b));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return b;
+}
+
 /* Bind a profile to a row type (cached in the compiled profile) */
 IcpBinding *
 IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
@@ -791,10 +848,6 @@ IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
 	uint64		ident = assign_record_type_identifier(typid, typmod);
 	IcpBinding *b;
 	IcpBinding **prev;
-	MemoryContext old;
-	TupleDesc	td;
-	BindContext ctx;
-	int			att;
 
 	for (prev = &cp->bindings; (b = *prev) != NULL; prev = &b->next)
 	{
@@ -808,40 +861,7 @@ IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
 			break;
 		}
 	}
-
-	b = NewBinding(cp);
-	old = MemoryContextSwitchTo(GetMemoryChunkContext(b));
-	PG_TRY();
-	{
-		b->typid = typid;
-		b->typmod = typmod;
-		b->tupdesc_id = ident;
-		td = lookup_rowtype_tupdesc(typid, typmod);
-		b->tupdesc = CreateTupleDescCopy(td);
-		ReleaseTupleDesc(td);
-		b->reads = palloc0(sizeof(bool) * Max(b->tupdesc->natts, 1));
-		ctx.cp = cp;
-		ctx.b = b;
-		ctx.crit = NULL;
-		ctx.rowtype = typid == RECORDOID ? "record" : format_type_be(typid);
-		ctx.errcxt = old;
-		BindCriteria(&ctx);
-		b->slot = MakeSingleTupleTableSlot(b->tupdesc, &TTSOpsHeapTuple);
-		b->colvalues = palloc0(sizeof(Datum) * Max(b->tupdesc->natts, 1));
-		b->colnulls = palloc0(sizeof(bool) * Max(b->tupdesc->natts, 1));
-		b->readcols = palloc0(sizeof(int) * Max(b->tupdesc->natts, 1));
-		for (att = 0; att < b->tupdesc->natts; att++)
-			if (b->reads[att])
-				b->readcols[b->nreadcols++] = att;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(GetMemoryChunkContext(b));
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(old);
+	b = BuildBinding(cp, typid, typmod, ident);
 	b->next = cp->bindings;
 	cp->bindings = b;
 	return b;
@@ -851,34 +871,7 @@ IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
 IcpBinding *
 IcpBindJsonb(IcpCompiled *cp)
 {
-	IcpBinding *b;
-	MemoryContext old;
-	BindContext ctx;
-
-	if (cp->jsonb_binding)
-		return cp->jsonb_binding;
-	b = NewBinding(cp);
-	old = MemoryContextSwitchTo(GetMemoryChunkContext(b));
-	PG_TRY();
-	{
-		b->typid = JSONBOID;
-		b->typmod = -1;
-		b->is_jsonb = true;
-		ctx.cp = cp;
-		ctx.b = b;
-		ctx.crit = NULL;
-		ctx.rowtype = "jsonb";
-		ctx.errcxt = old;
-		BindCriteria(&ctx);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(GetMemoryChunkContext(b));
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(old);
-	cp->jsonb_binding = b;
-	return b;
+	if (cp->jsonb_binding == NULL)
+		cp->jsonb_binding = BuildBinding(cp, InvalidOid, -1, 0);
+	return cp->jsonb_binding;
 }

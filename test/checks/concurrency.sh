@@ -70,17 +70,8 @@ wait "$ins" || rc=1
 wait "$ed" || rc=1
 if ((learn)); then wait "$le" || rc=1; fi
 
-n=0
-check()
-{
-	local desc=$1 got=$2 want=$3
-	n=$((n + 1))
-	if [[ $got == "$want" ]]; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc (got '$got', want '$want')"
-	fi
-}
+# shellcheck source=test/checks/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 failed=$(cat "$work"/*.out | grep -cE 'aborted|ERROR' || true)
 check "pgbench clients ran without errors" "$rc:$failed" "0:0"
 [[ $failed == 0 ]] || grep -hE 'aborted|ERROR' "$work"/*.out | head -5

@@ -10,17 +10,8 @@ dst=icp_dump_dst
 dump=$(mktemp)
 trap 'rm -f "$dump"; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $src" -c "DROP DATABASE IF EXISTS $dst" >/dev/null 2>&1 || true' EXIT
 
-n=0
-check()
-{
-	local desc=$1 got=$2 want=$3
-	n=$((n + 1))
-	if [[ $got == "$want" ]]; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc (got '$got', want '$want')"
-	fi
-}
+# shellcheck source=test/checks/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $src" -c "DROP DATABASE IF EXISTS $dst" \
 	-c "CREATE DATABASE $src" -c "CREATE DATABASE $dst" >/dev/null 2>&1

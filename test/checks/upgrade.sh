@@ -17,18 +17,8 @@ q()
 	psql -X -qAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
 
-n=0
-check()
-{
-	local desc=$1 got=$2 want=$3
-	n=$((n + 1))
-	if [[ $got == "$want" ]]; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		diff <(echo "$want") <(echo "$got") | head -40 || true
-	fi
-}
+# shellcheck source=test/checks/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 versions=$(q postgres "SELECT string_agg(version, ' ' ORDER BY string_to_array(version, '.')::int[]) FROM pg_available_extension_versions WHERE name = 'icp'")
 oldest=${versions%% *}

@@ -103,9 +103,11 @@ run_checks()
 	shopt -s nullglob
 	files=(test/checks/*.sh)
 	shopt -u nullglob
+	files=("${files[@]/test\/checks\/lib.sh/}")
 	((${#files[@]} == 0)) && return 0
 	log "checks on ${#files[@]} file(s)"
 	for file in "${files[@]}"; do
+		[[ -n $file ]] || continue
 		out=$CLUSTER_DIR/check.out
 		rc=0
 		echo "$file"
