@@ -194,8 +194,12 @@ SetupTrigger(FunctionCallInfo fcinfo, TriggerData *td)
 	}
 	PG_CATCH();
 	{
+		/*
+		 * Unpin the profile but leave the context to the statement's memory:
+		 * the error being thrown may still point into it.
+		 */
 		MemoryContextSwitchTo(old);
-		MemoryContextDelete(cxt);
+		TrigStateReset(st);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
