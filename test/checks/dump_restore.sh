@@ -20,12 +20,13 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION icp;
 CREATE TABLE leads (id int PRIMARY KEY, industry text, employees int, country text,
-                    tech_stack text[], meta jsonb, fit float8, grade text);
+                    tech_stack text[], meta jsonb, won boolean, fit float8, grade text);
 INSERT INTO leads (id, industry, employees, country, tech_stack, meta)
 SELECT g, (ARRAY['software', 'retail', 'fintech'])[1 + g % 3], g * 7 % 1500,
        (ARRAY['DE', 'FR', 'CH', NULL])[1 + g % 4], ARRAY['slack'] || CASE WHEN g % 2 = 0 THEN ARRAY['salesforce'] ELSE '{}' END,
        jsonb_build_object('score', g % 100)
 FROM generate_series(1, 500) g;
+UPDATE leads SET won = (id % 3 = 0) OR (industry = 'software' AND id % 2 = 0);
 INSERT INTO icp_profiles (name, description, missing, is_default) VALUES
     ('mid-market', 'dumped and restored', 'penalize', true);
 INSERT INTO icp_profiles (name, kind, model, bias, grade_thresholds) VALUES
@@ -38,7 +39,10 @@ INSERT INTO icp_criteria (profile, rule, weight, required, dimension, note) VALU
     ('mid-market', 'meta.score >= 50', 5, false, 'behavioural', NULL),
     ('startup-sam', 'employees < 20', 2, false, NULL, NULL),
     ('startup-sam', '"tech_stack" CONTAINS ANY (''slack'', ''notion'')', 1, false, NULL, NULL);
-UPDATE leads l SET fit = icp_fit(l, 'mid-market'), grade = icp_grade(l, 'mid-market');
+SELECT rows_used FROM icp_learn('learned', 'leads', 'won', ARRAY['industry', 'employees', 'country']);
+CREATE TRIGGER leads_score BEFORE INSERT OR UPDATE ON leads
+    FOR EACH ROW EXECUTE FUNCTION icp_score_trigger('mid-market', 'fit', 'grade');
+UPDATE leads l SET fit = NULL;
 CREATE TABLE kept_versions AS SELECT name, icp_profile(name) AS value FROM icp_profiles;
 SQL
 
@@ -60,7 +64,13 @@ check "criteria restored with their ids" "$(q "$dst" "SELECT string_agg(id || ':
 	"$(q "$src" "SELECT string_agg(id || ':' || rule::text || ':' || weight, ',' ORDER BY id) FROM icp_criteria")"
 check "profile values identical" "$(q "$dst" "SELECT string_agg(icp_profile(name)::text, ',' ORDER BY name) FROM icp_profiles")" \
 	"$(q "$src" "SELECT string_agg(icp_profile(name)::text, ',' ORDER BY name) FROM icp_profiles")"
-check "stored icp_profile values restored" "$(q "$dst" "SELECT count(*) FROM kept_versions k WHERE k.value::text = icp_profile(k.name)::text")" "2"
+check "stored icp_profile values restored" "$(q "$dst" "SELECT count(*) FROM kept_versions k WHERE k.value::text = icp_profile(k.name)::text")" "3"
+check "the learned profile scores the same" "$(q "$dst" "SELECT sum(icp_fit(l, 'learned'))::numeric(20,6) FROM leads l")" \
+	"$(q "$src" "SELECT sum(icp_fit(l, 'learned'))::numeric(20,6) FROM leads l")"
+check "profile history restored" "$(q "$dst" "SELECT count(*) FROM icp_profile_versions")" \
+	"$(q "$src" "SELECT count(*) FROM icp_profile_versions")"
+check "the restored trigger scores new rows" \
+	"$(q "$dst" "INSERT INTO leads (id, industry, employees, country) VALUES (9999, 'software', 300, 'DE') RETURNING fit = icp_fit(leads, 'mid-market') AND grade = icp_grade(leads, 'mid-market')")" "t"
 check "scores identical after restore" "$(q "$dst" "SELECT count(*) FROM leads l WHERE fit IS DISTINCT FROM icp_fit(l, 'mid-market') OR grade IS DISTINCT FROM icp_grade(l, 'mid-market')")" "0"
 check "default profile still the default" "$(q "$dst" "SELECT count(*) FROM leads l WHERE icp_fit(l) IS DISTINCT FROM fit")" "0"
 check "criterion ids continue after the restored ones" \
