@@ -13,6 +13,7 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -176,6 +177,9 @@ extern IcpBinding *IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod);
 extern IcpBinding *IcpBindJsonb(IcpCompiled *cp);
 
 /* eval.c */
+extern void IcpAccountFromRecord(IcpAccount *acc, HeapTupleData *tuple,
+								 HeapTupleHeader th, TupleTableSlot *slot,
+								 TupleDesc tupdesc, int natts_needed);
 extern bool IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result);
 extern IcpTri IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b);
 extern void IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,

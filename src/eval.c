@@ -12,6 +12,7 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -817,6 +818,27 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 	if (e->kind == EK_NULLTEST)
 		return Neg(e, false);
 	return EvalTyped(e, acc->values[e->attno], b);
+}
+
+/*
+ * Make a whole-row datum an account: store it (without copying) in the
+ * binding's slot and deform the columns the rules read.  tuple is the
+ * caller's, and must live as long as the account is used.
+ */
+void
+IcpAccountFromRecord(IcpAccount *acc, HeapTupleData *tuple, HeapTupleHeader th,
+					 TupleTableSlot *slot, TupleDesc tupdesc, int natts_needed)
+{
+	tuple->t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple->t_self);
+	tuple->t_tableOid = InvalidOid;
+	tuple->t_data = th;
+	ExecStoreHeapTuple(tuple, slot, false);
+	slot_getsomeattrs(slot, natts_needed);
+	acc->values = slot->tts_values;
+	acc->isnull = slot->tts_isnull;
+	acc->tupdesc = tupdesc;
+	acc->json = NULL;
 }
 
 /* Grade of a fit under the profile's thresholds */

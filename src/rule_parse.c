@@ -899,44 +899,42 @@ ParseNot(IcpParser *p)
 	return ParsePredicate(p);
 }
 
-/* and_expr := not_expr { AND not_expr }; flattening happens afterwards */
+/*
+ * A chain "sub { keyword sub }" as one node of the given tag (or just the
+ * single operand); flattening nested chains happens afterwards.
+ */
 static IcpNode *
-ParseAnd(IcpParser *p)
+ParseChain(IcpParser *p, IcpNodeTag tag, const char *keyword,
+		   IcpNode *(*sub) (IcpParser *))
 {
-	IcpNode    *first = ParseNot(p);
+	IcpNode    *first = sub(p);
 	IcpNode    *node;
 	int			cap = 0;
 
-	if (!IsKeyword(p, "and"))
+	if (!IsKeyword(p, keyword))
 		return first;
-	node = NewNode(ICP_NODE_AND);
+	node = NewNode(tag);
 	AppendChild(&node->children, &node->nchildren, &cap, first);
-	while (IsKeyword(p, "and"))
+	while (IsKeyword(p, keyword))
 	{
 		NextToken(p);
-		AppendChild(&node->children, &node->nchildren, &cap, ParseNot(p));
+		AppendChild(&node->children, &node->nchildren, &cap, sub(p));
 	}
 	return node;
 }
 
-/* or_expr := and_expr { OR and_expr }; flattening happens afterwards */
+/* and_expr := not_expr { AND not_expr } */
+static IcpNode *
+ParseAnd(IcpParser *p)
+{
+	return ParseChain(p, ICP_NODE_AND, "and", ParseNot);
+}
+
+/* or_expr := and_expr { OR and_expr } */
 static IcpNode *
 ParseOr(IcpParser *p)
 {
-	IcpNode    *first = ParseAnd(p);
-	IcpNode    *node;
-	int			cap = 0;
-
-	if (!IsKeyword(p, "or"))
-		return first;
-	node = NewNode(ICP_NODE_OR);
-	AppendChild(&node->children, &node->nchildren, &cap, first);
-	while (IsKeyword(p, "or"))
-	{
-		NextToken(p);
-		AppendChild(&node->children, &node->nchildren, &cap, ParseAnd(p));
-	}
-	return node;
+	return ParseChain(p, ICP_NODE_OR, "or", ParseAnd);
 }
 
 /* Append to arr the children of node, descending into children of its tag */

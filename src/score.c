@@ -177,16 +177,7 @@ IcpScoreRecord(IcpCallSite *cs, IcpCompiled *cp, HeapTupleHeader th,
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = th;
-	ExecStoreHeapTuple(&tuple, b->slot, false);
-	slot_getsomeattrs(b->slot, b->natts_needed);
-	acc.values = b->slot->tts_values;
-	acc.isnull = b->slot->tts_isnull;
-	acc.tupdesc = b->tupdesc;
-	acc.json = NULL;
+	IcpAccountFromRecord(&acc, &tuple, th, b->slot, b->tupdesc, b->natts_needed);
 	IcpScoreAccount(cp, b, &acc, res, outcomes);
 	if (outcomes == NULL)
 		ExecClearTuple(b->slot);

@@ -339,16 +339,7 @@ icp_segment_record(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	IcpSegmentBindRowType(seg, HeapTupleHeaderGetTypeId(th),
 						  HeapTupleHeaderGetTypMod(th));
-	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = th;
-	ExecStoreHeapTuple(&tuple, seg->slot, false);
-	slot_getsomeattrs(seg->slot, seg->natts_needed);
-	acc.values = seg->slot->tts_values;
-	acc.isnull = seg->slot->tts_isnull;
-	acc.tupdesc = seg->tupdesc;
-	acc.json = NULL;
+	IcpAccountFromRecord(&acc, &tuple, th, seg->slot, seg->tupdesc, seg->natts_needed);
 	cp = IcpSegmentChoose(seg, &acc);
 	ExecClearTuple(seg->slot);
 	return SegmentResult(fcinfo, cp);
