@@ -15,10 +15,12 @@ MODULE_big = icp
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # One hand-edited SQL source (split by concern under src/sql/) becomes the
-# versioned install script; upgrade scripts are shipped as they are.
+# install script of the current version.  Released versions are frozen:
+# their install scripts (src/icp--A.sql, committed as shipped) and the
+# upgrade scripts (src/icp--A--B.sql) are installed as they are.
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 DATA_built = src/icp--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard src/icp--*--*.sql))
+DATA = $(filter-out $(DATA_built),$(wildcard src/icp--*.sql))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
