@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -30,7 +31,11 @@ static Datum
 OutcomesEntry(FunctionCallInfo fcinfo, bool by_value, bool jsonb)
 {
 	IcpCallSite *cs = IcpGetCallSite(fcinfo);
+	IcpProfileArg kind = by_value ? ICP_ARG_VALUE : ICP_ARG_NAME;
+	void	   *arg = by_value ? (void *) PG_GETARG_ICPPROFILE_P(1) :
+		(void *) PG_GETARG_TEXT_PP(1);
 	IcpCompiled *cp;
+	IcpRun	   *run;
 	IcpResult	res;
 	IcpTri	   *outcomes;
 	Datum	   *elems;
@@ -39,20 +44,20 @@ OutcomesEntry(FunctionCallInfo fcinfo, bool by_value, bool jsonb)
 	int			lbs[1] = {1};
 	int			i;
 
-	if (by_value)
-		cp = IcpCallSiteProfileByValue(cs, PG_GETARG_ICPPROFILE_P(1));
-	else
-		cp = IcpCallSiteProfileByName(cs, PG_GETARG_TEXT_PP(1));
-	outcomes = palloc(sizeof(IcpTri) * Max(cp->ncriteria, 1));
+	/* resolve first: the outcome array is sized by the profile */
 	if (jsonb)
-		IcpScoreJsonb(cs, cp, PG_GETARG_JSONB_P(0), &res, outcomes, NULL);
+		run = IcpCallSiteResolve(cs, kind, arg, InvalidOid, -1);
 	else
-	{
-		IcpBinding *b = IcpScoreRecord(cs, cp, PG_GETARG_HEAPTUPLEHEADER(0),
-									   &res, outcomes);
-
-		ExecClearTuple(b->slot);
-	}
+		run = IcpCallSiteResolve(cs, kind, arg,
+								 HeapTupleHeaderGetTypeId(PG_GETARG_HEAPTUPLEHEADER(0)),
+								 HeapTupleHeaderGetTypMod(PG_GETARG_HEAPTUPLEHEADER(0)));
+	outcomes = palloc(sizeof(IcpTri) * Max(run->cp->ncriteria, 1));
+	if (jsonb)
+		run = IcpScoreJsonb(cs, kind, arg, PG_GETARG_JSONB_P(0), &res, outcomes, NULL);
+	else
+		run = IcpScoreRecord(cs, kind, arg, PG_GETARG_HEAPTUPLEHEADER(0), &res,
+							 outcomes, NULL);
+	cp = run->cp;
 	elems = palloc(sizeof(Datum) * Max(cp->ncriteria, 1));
 	nulls = palloc(sizeof(bool) * Max(cp->ncriteria, 1));
 	for (i = 0; i < cp->ncriteria; i++)
@@ -105,7 +110,7 @@ icp_profile_criteria(PG_FUNCTION_ARGS)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	cp = IcpCompileProfile(value, CurrentMemoryContext);
+	cp = IcpNewCompiled(value);
 	for (i = 0; i < cp->ncriteria; i++)
 	{
 		IcpCriterion *c = &cp->criteria[i];
@@ -120,7 +125,7 @@ icp_profile_criteria(PG_FUNCTION_ARGS)
 		values[4] = BoolGetDatum(c->required);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	MemoryContextDelete(cp->cxt);
+	IcpUnpinProfile(cp);
 	return (Datum) 0;
 }
 

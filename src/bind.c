@@ -608,7 +608,6 @@ BindPred(BindContext *ctx, IcpNode *node)
 		e->attno = FindColumn(ctx, node);
 		att = TupleDescAttr(ctx->b->tupdesc, e->attno);
 		ctx->b->reads[e->attno] = true;
-		ctx->b->natts_needed = Max(ctx->b->natts_needed, e->attno + 1);
 		e->typid = getBaseType(att->atttypid);
 		e->collation = att->attcollation;
 		get_typlenbyvalalign(e->typid, &e->typlen, &e->typbyval, &e->typalign);
@@ -717,6 +716,7 @@ BindNode(BindContext *ctx, IcpNode *node)
 
 			b->within = b->within ? repalloc(b->within, sizeof(IcpBExpr *) * (b->nwithin + 1))
 				: palloc(sizeof(IcpBExpr *));
+			e->within_idx = b->nwithin;
 			b->within[b->nwithin++] = e;
 		}
 		return e;
@@ -772,31 +772,30 @@ BindCriteria(BindContext *ctx)
 	}
 }
 
-/* Create an empty binding in its own context under the profile's context */
-static IcpBinding *
-NewBinding(IcpCompiled *cp)
-{
-	MemoryContext cxt = AllocSetContextCreate(cp->cxt, "icp binding",
-											  ALLOCSET_SMALL_SIZES);
-	IcpBinding *b = MemoryContextAllocZero(cxt, sizeof(IcpBinding));
-
-	b->rowcxt = AllocSetContextCreate(cxt, "icp row scratch", ALLOCSET_SMALL_SIZES);
-	return b;
-}
+/* Next identity number of a binding */
+static uint64 next_binding_id = 1;
 
 /*
  * Build a binding: for the row type typid/typmod, or for jsonb accounts when
- * typid is InvalidOid.  On error nothing is left behind.
+ * typid is InvalidOid.  It lives in its own context under the profile's and
+ * starts with one pin for the caller.  On error nothing is left behind.
  */
 static IcpBinding *
 BuildBinding(IcpCompiled *cp, Oid typid, int32 typmod, uint64 ident)
 {
-	IcpBinding *b = NewBinding(cp);
-	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(b));
+	MemoryContext cxt = AllocSetContextCreate(cp->cxt, "icp binding",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	IcpBinding *b = palloc0(sizeof(IcpBinding));
 	BindContext ctx;
 	TupleDesc	td;
 	int			att;
 
+	b->cxt = cxt;
+	b->id = next_binding_id++;
+	b->refcount = 1;
+	b->type_generation = IcpTypeGeneration;
+	IcpCurrentSettings(&b->settings);
 	PG_TRY();
 	{
 		ctx.cp = cp;
@@ -821,9 +820,6 @@ BuildBinding(IcpCompiled *cp, Oid typid, int32 typmod, uint64 ident)
 			b->reads = palloc0(sizeof(bool) * Max(b->tupdesc->natts, 1));
 			ctx.rowtype = typid == RECORDOID ? "record" : format_type_be(typid);
 			BindCriteria(&ctx);
-			b->slot = MakeSingleTupleTableSlot(b->tupdesc, &TTSOpsHeapTuple);
-			b->colvalues = palloc0(sizeof(Datum) * Max(b->tupdesc->natts, 1));
-			b->colnulls = palloc0(sizeof(bool) * Max(b->tupdesc->natts, 1));
 			b->readcols = palloc0(sizeof(int) * Max(b->tupdesc->natts, 1));
 			for (att = 0; att < b->tupdesc->natts; att++)
 				if (b->reads[att])
@@ -833,7 +829,7 @@ BuildBinding(IcpCompiled *cp, Oid typid, int32 typmod, uint64 ident)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(old);
-		MemoryContextDelete(GetMemoryChunkContext(b));
+		MemoryContextDelete(cxt);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -841,37 +837,83 @@ BuildBinding(IcpCompiled *cp, Oid typid, int32 typmod, uint64 ident)
 	return b;
 }
 
-/* Bind a profile to a row type (cached in the compiled profile) */
-IcpBinding *
-IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod)
+/* Drop the profile list's pin of a binding; the last pin frees it */
+static void
+UnlinkBinding(IcpCompiled *cp, IcpBinding *b)
 {
-	uint64		ident = assign_record_type_identifier(typid, typmod);
-	IcpBinding *b;
 	IcpBinding **prev;
 
-	for (prev = &cp->bindings; (b = *prev) != NULL; prev = &b->next)
+	for (prev = &cp->bindings; *prev != NULL; prev = &(*prev)->next)
 	{
-		if (b->typid == typid && b->typmod == typmod)
+		if (*prev == b)
 		{
-			if (b->tupdesc_id == ident)
-				return b;
-			/* the row type changed (ALTER TABLE): rebind */
 			*prev = b->next;
-			MemoryContextDelete(GetMemoryChunkContext(b));
-			break;
+			b->next = NULL;
+			b->linked = false;
+			IcpReleaseBinding(b);
+			return;
 		}
+	}
+}
+
+/* Whether a binding still fits: same row type definition, types, settings */
+static bool
+BindingFits(IcpBinding *b, uint64 ident)
+{
+	return b->type_generation == IcpTypeGeneration &&
+		(b->is_jsonb || b->tupdesc_id == ident) &&
+		IcpSettingsMatch(&b->settings);
+}
+
+/*
+ * A binding of a profile to a row type (typid InvalidOid: to jsonb
+ * accounts), pinned for the caller until IcpReleaseBinding.  Bindings are
+ * cached in the profile; one that no longer fits is unlinked (and freed
+ * once nobody uses it) and built anew.
+ */
+IcpBinding *
+IcpAcquireBinding(IcpCompiled *cp, Oid typid, int32 typmod)
+{
+	bool		jsonb = !OidIsValid(typid);
+	uint64		ident = jsonb ? 0 : assign_record_type_identifier(typid, typmod);
+	IcpBinding *b;
+	IcpBinding *next;
+
+	for (b = cp->bindings; b != NULL; b = next)
+	{
+		next = b->next;
+		if (b->is_jsonb != jsonb || (!jsonb && (b->typid != typid || b->typmod != typmod)))
+			continue;
+		if (BindingFits(b, ident))
+		{
+			b->refcount++;
+			return b;
+		}
+		UnlinkBinding(cp, b);
 	}
 	b = BuildBinding(cp, typid, typmod, ident);
 	b->next = cp->bindings;
+	b->linked = true;
+	b->refcount++;				/* the list's pin */
 	cp->bindings = b;
 	return b;
 }
 
-/* Bind a profile to jsonb accounts (cached in the compiled profile) */
-IcpBinding *
-IcpBindJsonb(IcpCompiled *cp)
+/* Let go of a pin on a binding; the last one frees it */
+void
+IcpReleaseBinding(IcpBinding *b)
 {
-	if (cp->jsonb_binding == NULL)
-		cp->jsonb_binding = BuildBinding(cp, InvalidOid, -1, 0);
-	return cp->jsonb_binding;
+	if (b == NULL)
+		return;
+	Assert(b->refcount > 0);
+	if (--b->refcount == 0)
+		MemoryContextDelete(b->cxt);
+}
+
+/* Unlink every binding of a profile that is being freed */
+void
+IcpDropBindings(IcpCompiled *cp)
+{
+	while (cp->bindings != NULL)
+		UnlinkBinding(cp, cp->bindings);
 }

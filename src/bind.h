@@ -7,6 +7,12 @@
  * column type's input function, looks up comparison support once and picks
  * a specialised evaluator per predicate.  Evaluation then touches no catalog
  * and allocates nothing for ordinary rows.
+ *
+ * Lifetimes: a compiled profile (profile.h) owns its bindings; both are
+ * immutable once built and reference-counted.  A call site pins the profile
+ * and the binding it uses for as long as it uses them (IcpRun), so no
+ * invalidation can free either under it, and keeps everything that changes
+ * per row in its own memory (IcpRun, IcpRowReader).
  */
 #ifndef ICP_BIND_H
 #define ICP_BIND_H
@@ -20,6 +26,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "account.h"
 #include "profile.h"
 
 /* Three-valued outcome of a rule */
@@ -111,10 +118,9 @@ struct IcpBExpr
 	bool		elembyval;
 	char		elemalign;
 
-	/* EK_WITHIN */
+	/* EK_WITHIN (and EK_DYNAMIC WITHIN): bounds are in IcpRun at within_idx */
 	Interval   *interval;
-	TimestampTz within_lo;
-	TimestampTz within_hi;
+	int			within_idx;
 
 	/* EK_DYNAMIC: literals pre-converted */
 	Datum	   *numerics;		/* numeric Datum per NUMBER literal, else 0 */
@@ -123,42 +129,50 @@ struct IcpBExpr
 	void	   *regex;			/* compiled pattern text for ~ / ~* */
 };
 
-/* A profile bound to one row type, or to jsonb accounts */
+/*
+ * A profile bound to one row type, or to jsonb accounts.  Immutable once
+ * built; owned by its compiled profile's list, which holds one pin, and
+ * pinned by every call site using it.  A binding that no longer fits (the
+ * row type, a type or the session settings changed) is unlinked and freed
+ * when its last pin goes.  Per-row state never lives here: see IcpRun and
+ * IcpRowReader (account.h).
+ */
 typedef struct IcpBinding
 {
 	struct IcpBinding *next;
+	MemoryContext cxt;			/* owns the binding */
+	uint64		id;				/* unique in this backend: identity */
+	int			refcount;		/* pins, the profile's list included */
+	bool		linked;			/* still in the profile's list */
 	Oid			typid;
 	int32		typmod;
 	uint64		tupdesc_id;		/* typcache identifier of the row type */
+	uint64		type_generation;	/* IcpTypeGeneration when built */
+	IcpSettings settings;		/* session settings when built */
 	bool		is_jsonb;
-	TupleDesc	tupdesc;
-	TupleTableSlot *slot;
-	int			natts_needed;	/* deform this many columns */
+	TupleDesc	tupdesc;		/* of the row type (NULL for jsonb) */
 	bool	   *reads;			/* per column: does any rule read it */
+	int		   *readcols;		/* 0-based attnos any rule reads */
+	int			nreadcols;
 	IcpBExpr  **rules;			/* one per criterion */
 	int			nwithin;
 	IcpBExpr  **within;
-	TimestampTz within_now;		/* now() the WITHIN bounds were computed for */
-	MemoryContext rowcxt;		/* per-row scratch, reset after each row */
-	Datum	   *colvalues;		/* columns passed one by one (support.c) */
-	bool	   *colnulls;
-	int		   *readcols;		/* 0-based attnos any rule reads */
-	int			nreadcols;
-	char	   *scratch;		/* reusable buffer for short-header arrays */
-	Size		scratch_len;
 } IcpBinding;
 
 /*
- * An account being scored: column values of a row (from a deformed slot or
- * from the columns a planner-rewritten call passes), or a jsonb document.
+ * A compiled profile and its binding in use at one call site, with that
+ * call site's own evaluation state.  Holds one pin on each.
  */
-typedef struct IcpAccount
+typedef struct IcpRun
 {
-	Datum	   *values;			/* per column, by 0-based attno */
-	bool	   *isnull;
-	TupleDesc	tupdesc;
-	JsonbContainer *json;
-} IcpAccount;
+	IcpCompiled *cp;
+	IcpBinding *b;
+	MemoryContext mcxt;			/* the call site's: within bounds */
+	TimestampTz within_now;		/* now() the bounds below were computed for */
+	TimestampTz *within_lo;		/* per WITHIN predicate of b */
+	TimestampTz *within_hi;
+	int			current;		/* criterion being evaluated, for messages */
+} IcpRun;
 
 /* Result of scoring one account */
 typedef struct IcpResult
@@ -173,20 +187,23 @@ typedef struct IcpResult
 } IcpResult;
 
 /* bind.c */
-extern IcpBinding *IcpBindRowType(IcpCompiled *cp, Oid typid, int32 typmod);
-extern IcpBinding *IcpBindJsonb(IcpCompiled *cp);
+extern uint64 IcpTypeGeneration;
+extern IcpBinding *IcpAcquireBinding(IcpCompiled *cp, Oid typid, int32 typmod);
+extern void IcpReleaseBinding(IcpBinding *b);
+extern void IcpDropBindings(IcpCompiled *cp);
 
 /* eval.c */
-extern void IcpAccountFromRecord(IcpAccount *acc, HeapTupleData *tuple,
-								 HeapTupleHeader th, TupleTableSlot *slot,
-								 TupleDesc tupdesc, int natts_needed);
+extern void IcpRunInit(IcpRun *run, MemoryContext mcxt);
+extern void IcpRunSet(IcpRun *run, IcpCompiled *cp, IcpBinding *b);
+extern void IcpRunRelease(IcpRun *run);
 extern bool IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result);
-extern IcpTri IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b);
-extern void IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
-							IcpResult *res, IcpTri *outcomes);
-extern void IcpPrepareBinding(IcpBinding *b);
+extern IcpTri IcpEvalExpr(IcpRun *run, IcpBExpr *e, IcpAccount *acc);
+extern void IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res,
+							IcpTri *outcomes);
+extern void IcpPrepareRun(IcpRun *run);
 extern char IcpGradeFor(IcpCompiled *cp, double fit);
-extern void IcpDescribeValues(StringInfo buf, IcpBinding *b, IcpBExpr *e,
+extern void IcpDescribeValues(StringInfo buf, IcpRun *run, IcpBExpr *e,
 							  IcpAccount *acc);
+extern void IcpScoringErrorCallback(void *arg);
 
 #endif							/* ICP_BIND_H */

@@ -5,8 +5,9 @@
  * SQL's three-valued logic throughout: a NULL (or, in jsonb, missing)
  * attribute makes a predicate UNKNOWN.  The hot paths (integers, floats,
  * text equality, text arrays) allocate nothing; anything that must be
- * detoasted or converted goes into the binding's per-row context, which the
- * caller resets after each row.
+ * converted goes into the account's scratch memory (account.h), which the
+ * caller resets after each account.  Values arrive plain: the account layer
+ * has detoasted every column a rule reads.
  */
 #include "postgres.h"
 
@@ -249,37 +250,6 @@ ArraySatisfies(IcpBExpr *e, AnyArrayType *arr)
 	return false;
 }
 
-/*
- * A varlena value with a 4-byte header.  A short-header value (the common
- * case for small values in a heap tuple) is copied into the binding's
- * reusable buffer, so that functions that detoast their arguments (numeric
- * comparison, array access) need not palloc a copy for every row.
- */
-static Datum
-PlainVarlena(IcpBinding *b, Datum v)
-{
-	struct varlena *p = (struct varlena *) DatumGetPointer(v);
-
-	if (VARATT_IS_SHORT(p))
-	{
-		Size		len = VARSIZE_SHORT(p) - VARHDRSZ_SHORT;
-
-		if (b->scratch_len < len + VARHDRSZ)
-		{
-			Size		want = Max(len + VARHDRSZ, 256);
-
-			b->scratch = b->scratch
-				? repalloc(b->scratch, want)
-				: MemoryContextAlloc(GetMemoryChunkContext(b), want);
-			b->scratch_len = want;
-		}
-		SET_VARSIZE(b->scratch, len + VARHDRSZ);
-		memcpy(VARDATA(b->scratch), VARDATA_SHORT(p), len);
-		return PointerGetDatum(b->scratch);
-	}
-	return v;
-}
-
 /* Timestamp with time zone of a date/timestamp/timestamptz value */
 static TimestampTz
 AsTimestampTz(Oid typid, Datum v)
@@ -291,25 +261,77 @@ AsTimestampTz(Oid typid, Datum v)
 	return DatumGetTimestampTz(v);
 }
 
-/* Refresh WITHIN bounds when now() (the transaction start) has moved */
+/* An empty run (no profile yet) whose state lives in mcxt */
 void
-IcpPrepareBinding(IcpBinding *b)
+IcpRunInit(IcpRun *run, MemoryContext mcxt)
+{
+	memset(run, 0, sizeof(IcpRun));
+	run->mcxt = mcxt;
+	run->current = -1;
+}
+
+/*
+ * Make a run use a profile and one of its bindings.  The run takes over one
+ * pin of each from the caller and lets go of what it used before.
+ */
+void
+IcpRunSet(IcpRun *run, IcpCompiled *cp, IcpBinding *b)
+{
+	IcpRunRelease(run);
+	run->cp = cp;
+	run->b = b;
+	run->within_now = 0;
+	if (b->nwithin > 0)
+	{
+		run->within_lo = MemoryContextAllocZero(run->mcxt, sizeof(TimestampTz) * b->nwithin);
+		run->within_hi = MemoryContextAllocZero(run->mcxt, sizeof(TimestampTz) * b->nwithin);
+	}
+}
+
+/* Let go of the run's profile and binding */
+void
+IcpRunRelease(IcpRun *run)
+{
+	IcpBinding *b = run->b;
+	IcpCompiled *cp = run->cp;
+
+	run->b = NULL;
+	run->cp = NULL;
+	if (run->within_lo)
+		pfree(run->within_lo);
+	if (run->within_hi)
+		pfree(run->within_hi);
+	run->within_lo = run->within_hi = NULL;
+	run->current = -1;
+	/* the binding first: the profile's last pin frees its bindings */
+	IcpReleaseBinding(b);
+	IcpUnpinProfile(cp);
+}
+
+/*
+ * Compute the WITHIN bounds when now() (the transaction start) has moved.
+ * TimeZone is part of the binding's settings, so a change of it brings a
+ * new binding and new bounds.
+ */
+void
+IcpPrepareRun(IcpRun *run)
 {
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	IcpBinding *b = run->b;
 	int			i;
 
-	if (b->nwithin == 0 || b->within_now == now)
+	if (b->nwithin == 0 || run->within_now == now)
 		return;
 	for (i = 0; i < b->nwithin; i++)
 	{
 		IcpBExpr   *e = b->within[i];
 
-		e->within_hi = now;
-		e->within_lo = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-															   TimestampTzGetDatum(now),
-															   IntervalPGetDatum(e->interval)));
+		run->within_hi[i] = now;
+		run->within_lo[i] = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																	TimestampTzGetDatum(now),
+																	IntervalPGetDatum(e->interval)));
 	}
-	b->within_now = now;
+	run->within_now = now;
 }
 
 /*
@@ -318,7 +340,7 @@ IcpPrepareBinding(IcpBinding *b)
  * null.
  */
 static bool
-FetchJson(IcpBExpr *e, IcpAccount *acc, JsonbValue *out, MemoryContext rowcxt)
+FetchJson(IcpBExpr *e, IcpAccount *acc, JsonbValue *out)
 {
 	JsonbContainer *c;
 	int			i;
@@ -332,7 +354,7 @@ FetchJson(IcpBExpr *e, IcpAccount *acc, JsonbValue *out, MemoryContext rowcxt)
 
 		if (acc->isnull[e->attno])
 			return false;
-		old = MemoryContextSwitchTo(rowcxt);
+		old = MemoryContextSwitchTo(acc->reader->rowcxt);
 		jb = DatumGetJsonbP(acc->values[e->attno]);
 		MemoryContextSwitchTo(old);
 		c = &jb->root;
@@ -587,7 +609,7 @@ JsonContains(IcpBExpr *e, JsonbValue *v)
 
 /* Evaluate a predicate on a non-null JSON value */
 static IcpTri
-EvalDynamic(IcpBExpr *e, JsonbValue *v)
+EvalDynamic(IcpRun *run, IcpBExpr *e, JsonbValue *v)
 {
 	text	   *vtext = NULL;
 	int			i;
@@ -643,7 +665,8 @@ EvalDynamic(IcpBExpr *e, JsonbValue *v)
 																					  v->val.string.len)),
 															 ObjectIdGetDatum(InvalidOid),
 															 Int32GetDatum(-1)));
-				return Neg(e, ts >= e->within_lo && ts <= e->within_hi);
+				return Neg(e, ts >= run->within_lo[e->within_idx] &&
+						   ts <= run->within_hi[e->within_idx]);
 			}
 		default:
 			elog(ERROR, "unexpected rule operator %d", (int) op);
@@ -653,9 +676,9 @@ EvalDynamic(IcpBExpr *e, JsonbValue *v)
 
 /* Evaluate a predicate on a typed, non-null column value */
 static IcpTri
-EvalTyped(IcpBExpr *e, Datum v, IcpBinding *b)
+EvalTyped(IcpRun *run, IcpBExpr *e, Datum v, IcpAccount *acc)
 {
-	MemoryContext rowcxt = b->rowcxt;
+	MemoryContext rowcxt = acc->reader->rowcxt;
 
 	switch (e->kind)
 	{
@@ -679,7 +702,8 @@ EvalTyped(IcpBExpr *e, Datum v, IcpBinding *b)
 			{
 				struct varlena *t = (struct varlena *) DatumGetPointer(v);
 
-				if (VARATT_IS_EXTENDED(t) && !VARATT_IS_SHORT(t))
+				/* the reader made it plain; this only guards the invariant */
+				if (VARATT_IS_EXTERNAL(t) || VARATT_IS_COMPRESSED(t))
 				{
 					MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
@@ -699,7 +723,7 @@ EvalTyped(IcpBExpr *e, Datum v, IcpBinding *b)
 		bool		r = false;
 
 		if (e->typlen == -1 && e->kind != EK_PATTERN)
-			v = PlainVarlena(b, v);
+			v = IcpPlainVarlena(acc, v);
 
 		switch (e->kind)
 		{
@@ -725,13 +749,14 @@ EvalTyped(IcpBExpr *e, Datum v, IcpBinding *b)
 												   e->consts[0]));
 				break;
 			case EK_ARRAY_CONTAINS:
-				r = ArraySatisfies(e, DatumGetAnyArrayP(PlainVarlena(b, v)));
+				r = ArraySatisfies(e, DatumGetAnyArrayP(IcpPlainVarlena(acc, v)));
 				break;
 			case EK_WITHIN:
 				{
 					TimestampTz ts = AsTimestampTz(e->typid, v);
 
-					r = ts >= e->within_lo && ts <= e->within_hi;
+					r = ts >= run->within_lo[e->within_idx] &&
+						ts <= run->within_hi[e->within_idx];
 				}
 				break;
 			default:
@@ -744,9 +769,9 @@ EvalTyped(IcpBExpr *e, Datum v, IcpBinding *b)
 
 /* Evaluate a bound rule tree on an account */
 IcpTri
-IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
+IcpEvalExpr(IcpRun *run, IcpBExpr *e, IcpAccount *acc)
 {
-	MemoryContext rowcxt = b->rowcxt;
+	MemoryContext rowcxt = acc->reader->rowcxt;
 	int			i;
 	IcpTri		r;
 
@@ -756,7 +781,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 			r = ICP_TRUE;
 			for (i = 0; i < e->nargs; i++)
 			{
-				IcpTri		t = IcpEvalExpr(e->args[i], acc, b);
+				IcpTri		t = IcpEvalExpr(run, e->args[i], acc);
 
 				if (t == ICP_FALSE)
 					return ICP_FALSE;
@@ -768,7 +793,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 			r = ICP_FALSE;
 			for (i = 0; i < e->nargs; i++)
 			{
-				IcpTri		t = IcpEvalExpr(e->args[i], acc, b);
+				IcpTri		t = IcpEvalExpr(run, e->args[i], acc);
 
 				if (t == ICP_TRUE)
 					return ICP_TRUE;
@@ -777,7 +802,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 			}
 			return r;
 		case EK_NOT:
-			return TriNot(IcpEvalExpr(e->args[0], acc, b));
+			return TriNot(IcpEvalExpr(run, e->args[0], acc));
 		default:
 			break;
 	}
@@ -786,7 +811,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 								  (e->attno < 0 || e->nkeys > 0)))
 	{
 		JsonbValue	v;
-		bool		present = FetchJson(e, acc, &v, rowcxt);
+		bool		present = FetchJson(e, acc, &v);
 
 		if (e->kind == EK_NULLTEST)
 			return Neg(e, !present);
@@ -800,7 +825,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 		{
 			MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
-			r = EvalDynamic(e, &v);
+			r = EvalDynamic(run, e, &v);
 			MemoryContextSwitchTo(old);
 		}
 		return r;
@@ -817,28 +842,7 @@ IcpEvalExpr(IcpBExpr *e, IcpAccount *acc, IcpBinding *b)
 	}
 	if (e->kind == EK_NULLTEST)
 		return Neg(e, false);
-	return EvalTyped(e, acc->values[e->attno], b);
-}
-
-/*
- * Make a whole-row datum an account: store it (without copying) in the
- * binding's slot and deform the columns the rules read.  tuple is the
- * caller's, and must live as long as the account is used.
- */
-void
-IcpAccountFromRecord(IcpAccount *acc, HeapTupleData *tuple, HeapTupleHeader th,
-					 TupleTableSlot *slot, TupleDesc tupdesc, int natts_needed)
-{
-	tuple->t_len = HeapTupleHeaderGetDatumLength(th);
-	ItemPointerSetInvalid(&tuple->t_self);
-	tuple->t_tableOid = InvalidOid;
-	tuple->t_data = th;
-	ExecStoreHeapTuple(tuple, slot, false);
-	slot_getsomeattrs(slot, natts_needed);
-	acc->values = slot->tts_values;
-	acc->isnull = slot->tts_isnull;
-	acc->tupdesc = tupdesc;
-	acc->json = NULL;
+	return EvalTyped(run, e, acc->values[e->attno], acc);
 }
 
 /* Grade of a fit under the profile's thresholds */
@@ -854,14 +858,33 @@ IcpGradeFor(IcpCompiled *cp, double fit)
 	return 'D';
 }
 
+/* Raise the error for sums of weights that leave the range of float8 */
+static void
+ReportOverflow(IcpCompiled *cp)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("icp profile \"%s\": the sum of its weights is out of range",
+					cp->name ? cp->name : "(value)"),
+			 errhint("Use weights of a sensible size; README, Scoring, gives the bound.")));
+}
+
 /*
- * Score an account: DESIGN.md section 4.  outcomes, when given, receives
- * each criterion's three-valued result.
+ * Score an account.  points: fit = 100 * clamp(earned / possible, 0, 1),
+ * where earned sums the weights of TRUE criteria and possible the positive
+ * weights of the criteria that count (UNKNOWN ones only under "penalize");
+ * NULL when nothing counts.  logistic: fit = 100 * sigmoid(bias + earned).
+ * A FALSE required criterion (or an UNKNOWN one under "penalize")
+ * disqualifies: fit 0, grade D.  coverage = share of the absolute weight
+ * whose outcome was known.  A sum that is not finite is an error (22003),
+ * never a NaN fit.  outcomes, when given, receives each criterion's
+ * three-valued result.
  */
 void
-IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
-				IcpResult *res, IcpTri *outcomes)
+IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res, IcpTri *outcomes)
 {
+	IcpCompiled *cp = run->cp;
+	IcpBinding *b = run->b;
 	double		earned = 0;
 	double		possible = 0;
 	double		known = 0;
@@ -870,15 +893,15 @@ IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 	bool		penalize = (cp->missing == ICP_MISSING_PENALIZE);
 	int			i;
 
-	IcpPrepareBinding(b);
+	IcpPrepareRun(run);
 	for (i = 0; i < cp->ncriteria; i++)
 	{
 		IcpCriterion *c = &cp->criteria[i];
 		IcpTri		t;
 		bool		counts;
 
-		cp->current = i;
-		t = IcpEvalExpr(b->rules[i], acc, b);
+		run->current = i;
+		t = IcpEvalExpr(run, b->rules[i], acc);
 		if (outcomes)
 			outcomes[i] = t;
 		if (t == ICP_TRUE)
@@ -907,7 +930,10 @@ IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 				possible += c->weight;
 		}
 	}
-	MemoryContextReset(b->rowcxt);
+	run->current = -1;
+	if (!isfinite(earned) || !isfinite(possible) || !isfinite(known) ||
+		!isfinite(cp->bias + earned))
+		ReportOverflow(cp);
 
 	res->earned = earned;
 	res->disqualified = disq;
@@ -928,6 +954,8 @@ IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 		else if (res->fit > 100)
 			res->fit = 100;
 	}
+	if (!res->fit_null && isnan(res->fit))
+		ReportOverflow(cp);
 	if (res->fit_null)
 	{
 		res->fit = 0;
@@ -937,9 +965,33 @@ IcpScoreAccount(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc,
 		res->grade = disq ? 'D' : IcpGradeFor(cp, res->fit);
 }
 
+/* Error context: which profile (and criterion) was being scored */
+void
+IcpScoringErrorCallback(void *arg)
+{
+	IcpRun	   *run = (IcpRun *) arg;
+	IcpCompiled *cp = run->cp;
+	IcpCriterion *c;
+
+	if (cp == NULL)
+		return;
+	if (run->current < 0 || run->current >= cp->ncriteria)
+	{
+		errcontext("scoring with icp profile \"%s\"", cp->name ? cp->name : "(value)");
+		return;
+	}
+	c = &cp->criteria[run->current];
+	if (c->id != 0)
+		errcontext("scoring with icp profile \"%s\", criterion %lld (%s)",
+				   cp->name ? cp->name : "(value)", (long long) c->id, c->rule_text);
+	else
+		errcontext("scoring with icp profile \"%s\", criterion %d (%s)",
+				   cp->name ? cp->name : "(value)", run->current + 1, c->rule_text);
+}
+
 /* Append "attr=value" for one predicate's attribute */
 static void
-DescribeOne(StringInfo buf, IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
+DescribeOne(StringInfo buf, IcpBExpr *e, IcpAccount *acc)
 {
 	if (buf->len > 0)
 		appendStringInfoString(buf, ", ");
@@ -949,7 +1001,7 @@ DescribeOne(StringInfo buf, IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 	{
 		JsonbValue	v;
 
-		if (!FetchJson(e, acc, &v, rowcxt))
+		if (!FetchJson(e, acc, &v))
 			appendStringInfoString(buf, "NULL");
 		else
 		{
@@ -974,8 +1026,7 @@ DescribeOne(StringInfo buf, IcpBExpr *e, IcpAccount *acc, MemoryContext rowcxt)
 
 /* Collect distinct predicates (by attribute) of a tree and describe them */
 static void
-DescribeTree(StringInfo buf, IcpBExpr *e, IcpAccount *acc, List **seen,
-			 MemoryContext rowcxt)
+DescribeTree(StringInfo buf, IcpBExpr *e, IcpAccount *acc, List **seen)
 {
 	ListCell   *lc;
 	int			i;
@@ -983,7 +1034,7 @@ DescribeTree(StringInfo buf, IcpBExpr *e, IcpAccount *acc, List **seen,
 	if (e->kind == EK_AND || e->kind == EK_OR || e->kind == EK_NOT)
 	{
 		for (i = 0; i < e->nargs; i++)
-			DescribeTree(buf, e->args[i], acc, seen, rowcxt);
+			DescribeTree(buf, e->args[i], acc, seen);
 		return;
 	}
 	foreach(lc, *seen)
@@ -1000,15 +1051,15 @@ DescribeTree(StringInfo buf, IcpBExpr *e, IcpAccount *acc, List **seen,
 			return;
 	}
 	*seen = lappend(*seen, e->node);
-	DescribeOne(buf, e, acc, rowcxt);
+	DescribeOne(buf, e, acc);
 }
 
 /* The attribute values a criterion reads, as "a=1, b=NULL" */
 void
-IcpDescribeValues(StringInfo buf, IcpBinding *b, IcpBExpr *e, IcpAccount *acc)
+IcpDescribeValues(StringInfo buf, IcpRun *run, IcpBExpr *e, IcpAccount *acc)
 {
 	List	   *seen = NIL;
 
-	DescribeTree(buf, e, acc, &seen, CurrentMemoryContext);
+	DescribeTree(buf, e, acc, &seen);
 	list_free(seen);
 }

@@ -83,10 +83,18 @@ typedef struct IcpCriterion
 
 struct IcpBinding;
 
-/* A profile ready to bind: everything decoded, in its own memory context */
+/*
+ * A profile ready to bind: everything decoded, in its own memory context.
+ * Immutable once compiled, except for its list of bindings.  Reference
+ * counted: the profile cache holds one pin while the entry is current, and
+ * every call site using it holds one; it is freed when the last pin goes
+ * (IcpUnpinProfile), never while anyone uses it.
+ */
 typedef struct IcpCompiled
 {
 	MemoryContext cxt;			/* owns everything below */
+	uint64		id;				/* unique in this backend: identity */
+	int			refcount;		/* pins */
 	char	   *name;			/* NULL for an anonymous value */
 	IcpKind		kind;
 	IcpModel	model;
@@ -98,9 +106,7 @@ typedef struct IcpCompiled
 	IcpCriterion *criteria;
 	double		total_abs_weight;	/* for coverage */
 	IcpProfile *value;			/* the serialized value it came from */
-	struct IcpBinding *bindings;	/* bound row types, a list */
-	struct IcpBinding *jsonb_binding;	/* binding for jsonb accounts */
-	int			current;		/* criterion being evaluated, for messages */
+	struct IcpBinding *bindings;	/* bound row types and jsonb, a list */
 } IcpCompiled;
 
 /* profile_io.c */
@@ -115,11 +121,54 @@ extern IcpProfile *IcpBuildProfile(const char *name, IcpKind kind, IcpModel mode
 
 /* profile_cache.c */
 extern Oid	IcpExtensionSchema(void);
+extern IcpCompiled *IcpNewCompiled(const IcpProfile *value);
+extern void IcpPinProfile(IcpCompiled *cp);
+extern void IcpUnpinProfile(IcpCompiled *cp);
 extern IcpCompiled *IcpAcquireProfileByName(const char *name, bool missing_ok);
 extern void IcpReleaseProfile(IcpCompiled *cp);
 extern char *IcpDefaultProfileName(void);
 extern List *IcpActiveProfileNames(void);
 extern IcpProfile *IcpLoadProfileValue(const char *name, bool missing_ok, bool *active);
+
+/*
+ * The session settings constants are converted under: date and time
+ * literals depend on TimeZone and DateStyle, intervals on IntervalStyle,
+ * money on lc_monetary.  A binding is only used under the settings it was
+ * built with.
+ */
+typedef struct IcpSettings
+{
+	int			datestyle;
+	int			dateorder;
+	int			intervalstyle;
+	char		timezone[256];
+	char		monetary[256];
+} IcpSettings;
+
+/*
+ * What a call site's profile (and binding) were resolved under.  While it
+ * is unchanged the call site may keep using them; any change (a catalog or
+ * profile invalidation, another role, another snapshot, other session
+ * settings) sends it back to the cache, which re-checks everything.
+ */
+typedef struct IcpUseKey
+{
+	bool		valid;
+	uint64		catalog_generation;
+	Oid			userid;
+	uint64		snap_count;		/* snapXactCompletionCount, 0: none */
+	uint32		snap_cid;
+	uint32		snap_xmin;
+	uint32		snap_xmax;
+	uint32		snap_lxid;
+	IcpSettings settings;
+} IcpUseKey;
+
+extern void IcpCurrentSettings(IcpSettings *s);
+extern bool IcpSettingsMatch(const IcpSettings *s);
+extern void IcpUseKeyTake(IcpUseKey *key);
+extern bool IcpUseKeyValid(const IcpUseKey *key);
+extern uint64 IcpCatalogGeneration;
 
 extern const char *IcpKindName(IcpKind kind);
 extern const char *IcpModelName(IcpModel model);

@@ -1,59 +1,141 @@
 /*
  * profile_cache.c
- *		Invalidation of compiled profiles.
+ *		Stored profiles: loading, the per-backend cache of compiled profiles,
+ *		and the rules that make a cached answer equal a fresh one.
  *
- * Compiled profiles live in backend-local caches.  A statement-level trigger
- * on icp_profiles and icp_criteria (icp_profiles_changed) queues a relcache
- * invalidation for the profile table; PostgreSQL delivers it to this backend
- * at the next command (own edits) and to every other backend after commit.
- * The callback only bumps a generation counter; caches compare it and rebuild
- * lazily.
+ * Compiled profiles are reference-counted (IcpPinProfile/IcpUnpinProfile):
+ * the cache holds one pin per current entry and every call site one for as
+ * long as it uses the profile, so an invalidation only unlinks an entry;
+ * the profile is freed when its last user lets go.
+ *
+ * A cached answer is only given where a fresh read would give the same:
+ *
+ * - Changes.  A statement trigger on icp_profiles and icp_criteria
+ *   (icp_profiles_changed) queues a relcache invalidation for the table;
+ *   PostgreSQL delivers it to this backend at its next command (own edits)
+ *   and to every other backend after commit.  The callback bumps
+ *   IcpProfileGeneration, and entries of an older generation are dropped.
+ * - Snapshots.  An entry remembers the snapshot it was read under.  It is
+ *   "current" when that snapshot saw every change whose invalidation this
+ *   backend had processed (compared by the snapshot's transaction-completion
+ *   count, and by command id for this transaction's own edits).  A current
+ *   entry serves any current snapshot; any other entry serves only the very
+ *   snapshot it was read under, so REPEATABLE READ transactions and
+ *   statements running while an edit commits never publish what they saw as
+ *   the current profile.
+ * - Privileges.  Every acquire re-checks that the role may read both
+ *   tables (schema USAGE, table SELECT) and that no row-level security
+ *   policy applies to it.  When that fast check fails the profile is read
+ *   afresh through SPI, which raises the permission error or applies the
+ *   policies, and the result is never shared through the cache.
+ * - Failures are never remembered: a lookup that errors stores nothing.
+ *
+ * The same rules cover the default profile's name and the active set.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
-#include "utils/fmgroids.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/pg_locale.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
+#include "bind.h"
 #include "icp.h"
 #include "profile.h"
 
 /* Bumped whenever a profile may have changed; 0 is never a valid value */
 uint64		IcpProfileGeneration = 1;
 
-/* OIDs of the profile tables, learnt when a profile is first read */
+/* Bumped by any relcache or type invalidation (a superset of the above) */
+uint64		IcpCatalogGeneration = 1;
+
+/* Bumped when a type or an enum's labels may have changed */
+uint64		IcpTypeGeneration = 1;
+
+/* OIDs of the extension's schema and profile tables, as of a generation */
 Oid			IcpProfilesRelid = InvalidOid;
 Oid			IcpCriteriaRelid = InvalidOid;
+static Oid	icp_schema = InvalidOid;
+static uint64 relids_generation = 0;
 
-/* Relcache callback: any change to a profile table invalidates every cache */
+/*
+ * The latest profile change this backend has processed: the transaction
+ * completion count when its invalidation arrived (the change completed no
+ * later), and, for changes processed inside a transaction, that
+ * transaction and the command id from which its snapshots see them.
+ */
+static uint64 change_count = 0;
+static LocalTransactionId change_lxid = InvalidLocalTransactionId;
+static CommandId change_cid = InvalidCommandId;
+
+/* Identity numbers for compiled profiles and bindings */
+static uint64 next_object_id = 1;
+
+static MemoryContext profiles_cxt = NULL;
+
+/* Note a change to the profile tables */
+static void
+NoteProfileChange(void)
+{
+	IcpProfileGeneration++;
+	change_count = Max(change_count,
+					   *(volatile uint64 *) &ShmemVariableCache->xactCompletionCount);
+	if (IsTransactionState() && MyProc != NULL)
+	{
+		change_lxid = MyProc->lxid;
+		change_cid = GetCurrentCommandId(false);
+	}
+}
+
+/* Relcache callback: a change to a profile table invalidates every profile */
 static void
 IcpRelcacheCallback(Datum arg, Oid relid)
 {
+	IcpCatalogGeneration++;
 	if (relid == InvalidOid || relid == IcpProfilesRelid ||
 		relid == IcpCriteriaRelid)
-		IcpProfileGeneration++;
+		NoteProfileChange();
 }
 
-/* Register the relcache callback once per backend */
+/* Syscache callback (pg_type, pg_enum): bindings may need converting anew */
+static void
+IcpTypeCallback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	IcpCatalogGeneration++;
+	IcpTypeGeneration++;
+}
+
+/* Register the invalidation callbacks once per backend */
 void
 IcpProfileCacheInit(void)
 {
 	CacheRegisterRelcacheCallback(IcpRelcacheCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(TYPEOID, IcpTypeCallback, (Datum) 0);
+	CacheRegisterSyscacheCallback(ENUMOID, IcpTypeCallback, (Datum) 0);
 }
 
 PG_FUNCTION_INFO_V1(icp_profiles_changed);
@@ -73,25 +155,208 @@ icp_profiles_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* A compiled profile cached by name */
-typedef struct CacheEntry
+/* ---- compiled profiles: creation and pins ---- */
+
+/* Compile a profile value; the caller holds the one pin it starts with */
+IcpCompiled *
+IcpNewCompiled(const IcpProfile *value)
 {
-	struct CacheEntry *next;
-	uint64		generation;		/* IcpProfileGeneration when loaded */
-	int			refcount;		/* call sites using it right now */
-	bool		orphan;			/* stale and unlinked: free at refcount 0 */
 	IcpCompiled *cp;
-} CacheEntry;
 
-static CacheEntry *cache_head = NULL;
-static CacheEntry *orphan_head = NULL;	/* stale entries still in use */
-static MemoryContext cache_cxt = NULL;
+	if (profiles_cxt == NULL)
+		profiles_cxt = AllocSetContextCreate(CacheMemoryContext,
+											 "icp compiled profiles",
+											 ALLOCSET_DEFAULT_SIZES);
+	cp = IcpCompileProfile(value, profiles_cxt);
+	cp->id = next_object_id++;
+	cp->refcount = 1;
+	cp->bindings = NULL;
+	return cp;
+}
 
-/* default profile name, and the active profiles, as of a generation */
-static uint64 default_generation = 0;
-static char *default_name = NULL;
-static uint64 active_generation = 0;
-static List *active_names = NIL;
+/* Take one more pin on a compiled profile */
+void
+IcpPinProfile(IcpCompiled *cp)
+{
+	Assert(cp->refcount > 0);
+	cp->refcount++;
+}
+
+/* Let go of a pin; the last one frees the profile and its bindings */
+void
+IcpUnpinProfile(IcpCompiled *cp)
+{
+	if (cp == NULL)
+		return;
+	Assert(cp->refcount > 0);
+	if (--cp->refcount > 0)
+		return;
+	IcpDropBindings(cp);
+	MemoryContextDelete(cp->cxt);
+}
+
+/* Unpin a profile from IcpAcquireProfileByName */
+void
+IcpReleaseProfile(IcpCompiled *cp)
+{
+	IcpUnpinProfile(cp);
+}
+
+/* ---- session settings and use keys ---- */
+
+/* The session settings constants are converted under, now */
+void
+IcpCurrentSettings(IcpSettings *s)
+{
+	const char *tz = session_timezone ? pg_get_timezone_name(session_timezone) : "";
+
+	memset(s, 0, sizeof(IcpSettings));
+	s->datestyle = DateStyle;
+	s->dateorder = DateOrder;
+	s->intervalstyle = IntervalStyle;
+	strlcpy(s->timezone, tz ? tz : "", sizeof(s->timezone));
+	strlcpy(s->monetary, locale_monetary ? locale_monetary : "", sizeof(s->monetary));
+}
+
+/* Whether the session settings are still those of s */
+bool
+IcpSettingsMatch(const IcpSettings *s)
+{
+	const char *tz;
+
+	if (s->datestyle != DateStyle || s->dateorder != DateOrder ||
+		s->intervalstyle != IntervalStyle)
+		return false;
+	tz = session_timezone ? pg_get_timezone_name(session_timezone) : "";
+	if (strncmp(s->timezone, tz ? tz : "", sizeof(s->timezone)) != 0)
+		return false;
+	return strncmp(s->monetary, locale_monetary ? locale_monetary : "",
+				   sizeof(s->monetary)) == 0;
+}
+
+/* The snapshot a read would use now, or NULL */
+static Snapshot
+CurrentReadSnapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+}
+
+/* Remember what a call site resolves its profile under, now */
+void
+IcpUseKeyTake(IcpUseKey *key)
+{
+	Snapshot	snap = CurrentReadSnapshot();
+
+	key->valid = true;
+	key->catalog_generation = IcpCatalogGeneration;
+	key->userid = GetUserId();
+	key->snap_count = snap ? snap->snapXactCompletionCount : 0;
+	key->snap_cid = snap ? snap->curcid : InvalidCommandId;
+	key->snap_xmin = snap ? snap->xmin : InvalidTransactionId;
+	key->snap_xmax = snap ? snap->xmax : InvalidTransactionId;
+	key->snap_lxid = MyProc ? MyProc->lxid : InvalidLocalTransactionId;
+	IcpCurrentSettings(&key->settings);
+}
+
+/*
+ * Whether nothing that could change a call site's answer has changed since
+ * IcpUseKeyTake: cheap enough to ask for every row.
+ */
+bool
+IcpUseKeyValid(const IcpUseKey *key)
+{
+	Snapshot	snap;
+
+	if (!key->valid || key->catalog_generation != IcpCatalogGeneration ||
+		key->userid != GetUserId())
+		return false;
+	snap = CurrentReadSnapshot();
+	if (snap == NULL || snap->snapXactCompletionCount == 0 ||
+		key->snap_count != snap->snapXactCompletionCount ||
+		key->snap_cid != snap->curcid || key->snap_xmin != snap->xmin ||
+		key->snap_xmax != snap->xmax ||
+		key->snap_lxid != (MyProc ? MyProc->lxid : InvalidLocalTransactionId))
+		return false;
+	return IcpSettingsMatch(&key->settings);
+}
+
+/* ---- snapshots ---- */
+
+/* The snapshot a profile was read under, as far as caching is concerned */
+typedef struct SnapKey
+{
+	uint64		count;			/* snapXactCompletionCount; 0: unknown */
+	CommandId	cid;
+	TransactionId xmin;
+	TransactionId xmax;
+	LocalTransactionId lxid;
+} SnapKey;
+
+/* The key of the snapshot a read would use now */
+static void
+TakeSnapKey(SnapKey *k)
+{
+	Snapshot	snap = CurrentReadSnapshot();
+
+	memset(k, 0, sizeof(SnapKey));
+	if (snap == NULL)
+		return;
+	k->count = snap->snapXactCompletionCount;
+	k->cid = snap->curcid;
+	k->xmin = snap->xmin;
+	k->xmax = snap->xmax;
+	k->lxid = MyProc ? MyProc->lxid : InvalidLocalTransactionId;
+}
+
+/* Whether two snapshot keys see the same committed and own changes */
+static bool
+SnapKeyEqual(const SnapKey *a, const SnapKey *b)
+{
+	return a->count != 0 && a->count == b->count && a->cid == b->cid &&
+		a->xmin == b->xmin && a->xmax == b->xmax && a->lxid == b->lxid;
+}
+
+/* Whether a snapshot saw every profile change this backend has processed */
+static bool
+SnapIsCurrent(const SnapKey *k)
+{
+	if (k->count == 0 || k->count < change_count)
+		return false;
+	if (change_lxid != InvalidLocalTransactionId && k->lxid == change_lxid &&
+		k->cid < change_cid)
+		return false;
+	return true;
+}
+
+/* What an answer cached under a generation and a snapshot stands for */
+typedef struct Stamp
+{
+	uint64		generation;		/* 0: nothing stored */
+	SnapKey		snap;
+	bool		current;
+} Stamp;
+
+/* Stamp an answer read just now */
+static void
+TakeStamp(Stamp *st, uint64 generation, const SnapKey *snap)
+{
+	st->generation = generation;
+	st->snap = *snap;
+	st->current = SnapIsCurrent(snap);
+}
+
+/* Whether an answer stamped st is the answer a read under snap would give */
+static bool
+StampServes(const Stamp *st, const SnapKey *snap)
+{
+	if (st->generation == 0 || st->generation != IcpProfileGeneration)
+		return false;
+	if (SnapKeyEqual(&st->snap, snap))
+		return true;
+	return st->current && SnapIsCurrent(snap);
+}
+
+/* ---- the profile tables ---- */
 
 /* Schema of the icp extension, read from pg_extension */
 Oid
@@ -121,16 +386,55 @@ IcpExtensionSchema(void)
 	return result;
 }
 
+/* Look up the extension's schema and tables, once per profile generation */
+static void
+EnsureProfileRelids(void)
+{
+	if (relids_generation == IcpProfileGeneration && OidIsValid(icp_schema) &&
+		OidIsValid(IcpProfilesRelid) && OidIsValid(IcpCriteriaRelid))
+		return;
+	icp_schema = IcpExtensionSchema();
+	IcpProfilesRelid = get_relname_relid("icp_profiles", icp_schema);
+	IcpCriteriaRelid = get_relname_relid("icp_criteria", icp_schema);
+	if (!OidIsValid(IcpProfilesRelid) || !OidIsValid(IcpCriteriaRelid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the icp profile tables are missing from schema \"%s\"",
+						get_namespace_name(icp_schema)),
+				 errhint("Reinstall the extension: DROP EXTENSION icp; CREATE EXTENSION icp.")));
+	relids_generation = IcpProfileGeneration;
+}
+
 /* Schema-qualified name of one of the extension's tables, for SPI queries */
 static char *
 QualifiedTable(const char *table)
 {
-	Oid			nsp = IcpExtensionSchema();
-	char	   *nspname = get_namespace_name(nsp);
+	EnsureProfileRelids();
+	return psprintf("%s.%s", quote_identifier(get_namespace_name(icp_schema)),
+					quote_identifier(table));
+}
 
-	IcpProfilesRelid = get_relname_relid("icp_profiles", nsp);
-	IcpCriteriaRelid = get_relname_relid("icp_criteria", nsp);
-	return psprintf("%s.%s", quote_identifier(nspname), quote_identifier(table));
+/*
+ * Whether the current role reads the profile tables exactly as the cache
+ * holds them: USAGE on the schema, SELECT on both tables, and no row-level
+ * security policy in force for it.  Cheap (syscache lookups); asked at every
+ * acquire.  When false, answers are read afresh and never shared.
+ */
+static bool
+CacheServesRole(void)
+{
+	Oid			user = GetUserId();
+
+	EnsureProfileRelids();
+	if (pg_namespace_aclcheck(icp_schema, user, ACL_USAGE) != ACLCHECK_OK)
+		return false;
+	if (pg_class_aclcheck(IcpProfilesRelid, user, ACL_SELECT) != ACLCHECK_OK ||
+		pg_class_aclcheck(IcpCriteriaRelid, user, ACL_SELECT) != ACLCHECK_OK)
+		return false;
+	if (check_enable_rls(IcpProfilesRelid, InvalidOid, true) == RLS_ENABLED ||
+		check_enable_rls(IcpCriteriaRelid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	return true;
 }
 
 /* Parse a profile's text setting */
@@ -238,98 +542,6 @@ IcpLoadProfileValue(const char *name, bool missing_ok, bool *active)
 	return result;
 }
 
-/* Free an entry's compiled profile */
-static void
-FreeEntry(CacheEntry *entry)
-{
-	MemoryContextDelete(entry->cp->cxt);
-	pfree(entry);
-}
-
-/*
- * A compiled profile for a stored profile, pinned until IcpReleaseProfile.
- * Compiled once per backend and reused until a change to the profile tables
- * is committed (or made by this session).
- */
-IcpCompiled *
-IcpAcquireProfileByName(const char *name, bool missing_ok)
-{
-	CacheEntry **prev;
-	CacheEntry *entry;
-	uint64		generation;
-	IcpProfile *value;
-	bool		active = true;
-
-	AcceptInvalidationMessages();
-	for (prev = &cache_head; (entry = *prev) != NULL; prev = &entry->next)
-	{
-		if (strcmp(entry->cp->name, name) != 0)
-			continue;
-		if (entry->generation == IcpProfileGeneration)
-		{
-			entry->refcount++;
-			return entry->cp;
-		}
-		/* stale: unlink, free now or when its last user lets go */
-		*prev = entry->next;
-		if (entry->refcount == 0)
-			FreeEntry(entry);
-		else
-		{
-			entry->orphan = true;
-			entry->next = orphan_head;
-			orphan_head = entry;
-		}
-		break;
-	}
-
-	if (cache_cxt == NULL)
-		cache_cxt = AllocSetContextCreate(CacheMemoryContext, "icp profile cache",
-										  ALLOCSET_DEFAULT_SIZES);
-	generation = IcpProfileGeneration;
-	value = IcpLoadProfileValue(name, missing_ok, &active);
-	if (value == NULL)
-		return NULL;
-	entry = MemoryContextAllocZero(cache_cxt, sizeof(CacheEntry));
-	entry->cp = IcpCompileProfile(value, cache_cxt);
-	entry->cp->active = active;
-	entry->generation = generation;
-	entry->refcount = 1;
-	entry->next = cache_head;
-	cache_head = entry;
-	return entry->cp;
-}
-
-/* Unpin a profile from IcpAcquireProfileByName */
-void
-IcpReleaseProfile(IcpCompiled *cp)
-{
-	CacheEntry **prev;
-	CacheEntry *entry;
-
-	for (entry = cache_head; entry != NULL; entry = entry->next)
-	{
-		if (entry->cp == cp)
-		{
-			if (entry->refcount > 0)
-				entry->refcount--;
-			return;
-		}
-	}
-	for (prev = &orphan_head; (entry = *prev) != NULL; prev = &entry->next)
-	{
-		if (entry->cp == cp)
-		{
-			if (--entry->refcount <= 0)
-			{
-				*prev = entry->next;
-				FreeEntry(entry);
-			}
-			return;
-		}
-	}
-}
-
 /* Run a one-column text query and return its values */
 static List *
 QueryNames(const char *query)
@@ -356,20 +568,131 @@ QueryNames(const char *query)
 	return result;
 }
 
+/* ---- the cache of compiled profiles ---- */
+
+/* A compiled profile cached by name */
+typedef struct CacheEntry
+{
+	struct CacheEntry *next;
+	IcpCompiled *cp;			/* the cache's pin */
+	Stamp		stamp;
+} CacheEntry;
+
+static CacheEntry *cache_head = NULL;
+
+/* the default profile's name and the active profiles, with their stamps */
+static Stamp default_stamp;
+static char *default_name = NULL;
+static Stamp active_stamp;
+static List *active_names = NIL;
+
+/* Unlink and unpin every cache entry of an older generation */
+static void
+PruneCache(void)
+{
+	CacheEntry **prev = &cache_head;
+	CacheEntry *entry;
+
+	while ((entry = *prev) != NULL)
+	{
+		if (entry->stamp.generation != IcpProfileGeneration)
+		{
+			*prev = entry->next;
+			IcpUnpinProfile(entry->cp);
+			pfree(entry);
+		}
+		else
+			prev = &entry->next;
+	}
+}
+
+/* Read and compile a stored profile (pinned), or NULL when missing_ok */
+static IcpCompiled *
+LoadCompiled(const char *name, bool missing_ok)
+{
+	IcpProfile *value;
+	IcpCompiled *cp;
+	bool		active = true;
+
+	value = IcpLoadProfileValue(name, missing_ok, &active);
+	if (value == NULL)
+		return NULL;
+	cp = IcpNewCompiled(value);
+	cp->active = active;
+	pfree(value);
+	return cp;
+}
+
+/*
+ * A compiled profile for a stored profile, pinned until IcpReleaseProfile.
+ * NULL when there is no such profile and missing_ok.
+ */
+IcpCompiled *
+IcpAcquireProfileByName(const char *name, bool missing_ok)
+{
+	CacheEntry **prev;
+	CacheEntry *entry;
+	SnapKey		snap;
+	uint64		generation;
+	IcpCompiled *cp;
+
+	AcceptInvalidationMessages();
+	if (!CacheServesRole())
+		return LoadCompiled(name, missing_ok);
+
+	PruneCache();
+	TakeSnapKey(&snap);
+	for (prev = &cache_head; (entry = *prev) != NULL; prev = &entry->next)
+	{
+		if (strcmp(entry->cp->name, name) != 0)
+			continue;
+		if (StampServes(&entry->stamp, &snap))
+		{
+			IcpPinProfile(entry->cp);
+			return entry->cp;
+		}
+		/* read under another snapshot: replaced below */
+		*prev = entry->next;
+		IcpUnpinProfile(entry->cp);
+		pfree(entry);
+		break;
+	}
+
+	generation = IcpProfileGeneration;
+	cp = LoadCompiled(name, missing_ok);
+	if (cp == NULL)
+		return NULL;
+	/* an invalidation arrived while reading: give it out, cache nothing */
+	if (generation != IcpProfileGeneration || snap.count == 0)
+		return cp;
+	entry = MemoryContextAllocZero(CacheMemoryContext, sizeof(CacheEntry));
+	entry->cp = cp;
+	IcpPinProfile(cp);
+	TakeStamp(&entry->stamp, generation, &snap);
+	entry->next = cache_head;
+	cache_head = entry;
+	return cp;
+}
+
 /*
  * The profile used when none is named: the is_default one, else the only
- * active one, else an error with a hint.
+ * active one, else an error with a hint.  Returned in the caller's memory.
  */
 char *
 IcpDefaultProfileName(void)
 {
 	List	   *names;
+	SnapKey		snap;
+	uint64		generation;
+	bool		shared;
 
 	AcceptInvalidationMessages();
-	if (default_name != NULL && default_generation == IcpProfileGeneration)
-		return default_name;
+	shared = CacheServesRole();
+	TakeSnapKey(&snap);
+	if (shared && default_name != NULL && StampServes(&default_stamp, &snap))
+		return pstrdup(default_name);
 
-	default_generation = IcpProfileGeneration;
+	generation = IcpProfileGeneration;
 	names = QueryNames(psprintf("SELECT name FROM %s WHERE is_default",
 								QualifiedTable("icp_profiles")));
 	if (names == NIL)
@@ -382,31 +705,53 @@ IcpDefaultProfileName(void)
 				 errdetail(names == NIL ? "There is no active profile." :
 						   "Several profiles are active and none is marked as the default."),
 				 errhint("Name the profile, as in icp_fit(account, 'name'), or mark one with UPDATE icp_profiles SET is_default = true WHERE name = 'name'.")));
-	if (default_name)
-		pfree(default_name);
-	default_name = MemoryContextStrdup(TopMemoryContext, linitial(names));
-	return default_name;
+	if (shared && generation == IcpProfileGeneration && snap.count != 0)
+	{
+		char	   *copy = MemoryContextStrdup(CacheMemoryContext, linitial(names));
+
+		if (default_name)
+			pfree(default_name);
+		default_name = copy;
+		TakeStamp(&default_stamp, generation, &snap);
+	}
+	return pstrdup(linitial(names));
 }
 
-/* Names of the active profiles, sorted, as of the current generation */
+/* Names of the active profiles, sorted byte-wise, in the caller's memory */
 List *
 IcpActiveProfileNames(void)
 {
 	List	   *names;
 	ListCell   *lc;
-	MemoryContext old;
+	SnapKey		snap;
+	uint64		generation;
+	bool		shared;
 
 	AcceptInvalidationMessages();
-	if (active_generation == IcpProfileGeneration && active_generation != 0)
-		return active_names;
-	active_generation = IcpProfileGeneration;
+	shared = CacheServesRole();
+	TakeSnapKey(&snap);
+	if (shared && active_stamp.generation != 0 && StampServes(&active_stamp, &snap))
+	{
+		names = NIL;
+		foreach(lc, active_names)
+			names = lappend(names, pstrdup(lfirst(lc)));
+		return names;
+	}
+
+	generation = IcpProfileGeneration;
 	names = QueryNames(psprintf("SELECT name FROM %s WHERE active ORDER BY name COLLATE \"C\"",
 								QualifiedTable("icp_profiles")));
-	list_free_deep(active_names);
-	active_names = NIL;
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	foreach(lc, names)
-		active_names = lappend(active_names, pstrdup(lfirst(lc)));
-	MemoryContextSwitchTo(old);
-	return active_names;
+	if (shared && generation == IcpProfileGeneration && snap.count != 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(CacheMemoryContext);
+		List	   *copy = NIL;
+
+		foreach(lc, names)
+			copy = lappend(copy, pstrdup(lfirst(lc)));
+		MemoryContextSwitchTo(old);
+		list_free_deep(active_names);
+		active_names = copy;
+		TakeStamp(&active_stamp, generation, &snap);
+	}
+	return names;
 }

@@ -1,12 +1,16 @@
 /*
  * score.c
  *		SQL entry points: icp_fit, icp_grade, icp_score, icp_explain and
- *		icp_profile.
+ *		icp_profile, and the call sites they share with batch.c.
  *
  * Every account function exists for record and jsonb, and takes no profile
  * (the default one), a profile name, or an icp_profile value.  A call site
- * (fn_extra) pins the compiled profile for the statement and remembers the
- * binding for the last row type, so a row costs one deform and the rules.
+ * (fn_extra) pins the compiled profile and its binding while it uses them,
+ * reads accounts with its own row reader (account.h), and checks on every
+ * call that nothing that could change the answer changed: the catalogs and
+ * profile tables, the role, the snapshot, the session settings, the name or
+ * value asked for.  Only then does it skip the cache; otherwise the cache
+ * (profile_cache.c) answers, re-checking privileges and snapshots.
  */
 #include "postgres.h"
 
@@ -18,25 +22,29 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "bind.h"
 #include "score.h"
 
-#define VALUE_CACHE_SIZE 4
-
 PG_FUNCTION_INFO_V1(icp_profile_by_name);
 PG_FUNCTION_INFO_V1(icp_profile_by_name_literal);
 
-/* Release the pinned profile when the call site's memory goes away */
+/* Let go of every pin when the call site's memory goes away */
 static void
 CallSiteReset(void *arg)
 {
 	IcpCallSite *cs = (IcpCallSite *) arg;
+	int			i;
 
-	if (cs->pinned)
-		IcpReleaseProfile(cs->pinned);
-	cs->pinned = NULL;
+	cs->key.valid = false;
+	IcpRunRelease(&cs->run);
+	for (i = 0; i < ICP_VALUE_CACHE_SIZE; i++)
+	{
+		IcpUnpinProfile(cs->values[i]);
+		cs->values[i] = NULL;
+	}
 }
 
 /* The call site of this function invocation, created on first use */
@@ -49,195 +57,226 @@ IcpGetCallSite(FunctionCallInfo fcinfo)
 	{
 		cs = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(IcpCallSite));
 		cs->mcxt = fcinfo->flinfo->fn_mcxt;
+		IcpRunInit(&cs->run, cs->mcxt);
 		cs->cb.func = CallSiteReset;
 		cs->cb.arg = cs;
 		MemoryContextRegisterResetCallback(cs->mcxt, &cs->cb);
-		cs->name_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 1);
 		fcinfo->flinfo->fn_extra = cs;
 	}
 	return cs;
 }
 
-/* Compiled profile for a profile name (NULL: the default profile) */
-IcpCompiled *
-IcpCallSiteProfileByName(IcpCallSite *cs, text *name)
+/* Whether a profile value has the bytes of a compiled one's value */
+static bool
+SameValue(IcpCompiled *cp, IcpProfile *value)
 {
-	char	   *cname;
+	Size		len = VARSIZE_ANY_EXHDR(value);
 
-	if (cs->pinned != NULL)
-	{
-		if (name == NULL)
-		{
-			if (cs->by_default)
-				return cs->pinned;
-		}
-		else if (!cs->by_default &&
-				 ((cs->name_stable && name == cs->name_arg) ||
-				  (VARSIZE_ANY_EXHDR(name) == cs->name_len &&
-				   memcmp(VARDATA_ANY(name), cs->pinned->name, cs->name_len) == 0)))
-		{
-			/*
-			 * a constant name arrives at the same address on every row; a
-			 * computed one may reuse an address with other contents
-			 */
-			cs->name_arg = name;
-			return cs->pinned;
-		}
-		IcpReleaseProfile(cs->pinned);
-		cs->pinned = NULL;
-	}
-	cname = name ? text_to_cstring(name) : IcpDefaultProfileName();
-	cs->pinned = IcpAcquireProfileByName(cname, false);
-	cs->by_default = (name == NULL);
-	cs->name_arg = name;
-	cs->name_len = strlen(cs->pinned->name);
-	return cs->pinned;
+	return cp != NULL && VARSIZE_ANY_EXHDR(cp->value) == len &&
+		memcmp(VARDATA_ANY(cp->value), VARDATA_ANY(value), len) == 0;
 }
 
 /* Compiled profile for an icp_profile value, cached per call site by value */
-IcpCompiled *
-IcpCallSiteProfileByValue(IcpCallSite *cs, IcpProfile *value)
+static IcpCompiled *
+ValueProfile(IcpCallSite *cs, IcpProfile *value)
 {
 	Size		len = VARSIZE_ANY_EXHDR(value);
 	IcpProfile *flat;
 	int			i;
 
-	for (i = 0; i < VALUE_CACHE_SIZE; i++)
-	{
-		IcpCompiled *cp = cs->values[i];
-
-		if (cp && VARSIZE_ANY_EXHDR(cp->value) == len &&
-			memcmp(VARDATA_ANY(cp->value), VARDATA_ANY(value), len) == 0)
-			return cp;
-	}
-	/* a new value: compile it, evicting the oldest */
+	for (i = 0; i < ICP_VALUE_CACHE_SIZE; i++)
+		if (SameValue(cs->values[i], value))
+			return cs->values[i];
+	/* a new value: compile it, evicting the oldest (a run keeps its own pin) */
 	i = cs->next_value;
-	cs->next_value = (i + 1) % VALUE_CACHE_SIZE;
-	if (cs->values[i])
-	{
-		if (cs->bound_cp == cs->values[i])
-			cs->bound_cp = NULL;
-		MemoryContextDelete(cs->values[i]->cxt);
-		cs->values[i] = NULL;
-	}
+	cs->next_value = (i + 1) % ICP_VALUE_CACHE_SIZE;
+	IcpUnpinProfile(cs->values[i]);
+	cs->values[i] = NULL;
 	/* store with a 4-byte header so later comparisons are simple */
 	flat = (IcpProfile *) palloc(len + VARHDRSZ);
 	SET_VARSIZE(flat, len + VARHDRSZ);
 	memcpy(VARDATA(flat), VARDATA_ANY(value), len);
-	cs->values[i] = IcpCompileProfile(flat, cs->mcxt);
+	cs->values[i] = IcpNewCompiled(flat);
 	pfree(flat);
 	return cs->values[i];
 }
 
-/* Error context: which profile was being scored */
-static void
-ScoringErrorCallback(void *arg)
+/* Whether the run's binding is for this row type (InvalidOid: jsonb) */
+static inline bool
+RunFitsType(IcpRun *run, Oid typid, int32 typmod)
 {
-	IcpCompiled *cp = (IcpCompiled *) arg;
-	IcpCriterion *c;
+	IcpBinding *b = run->b;
 
-	if (cp->current < 0 || cp->current >= cp->ncriteria)
+	if (b == NULL)
+		return false;
+	if (!OidIsValid(typid))
+		return b->is_jsonb;
+	return !b->is_jsonb && b->typid == typid && b->typmod == typmod;
+}
+
+/* Whether the call site's run answers for this profile argument */
+static inline bool
+RunFitsProfile(IcpCallSite *cs, IcpProfileArg kind, void *arg)
+{
+	if (cs->kind != kind || cs->run.cp == NULL)
+		return false;
+	switch (kind)
 	{
-		errcontext("scoring with icp profile \"%s\"", cp->name ? cp->name : "(value)");
-		return;
+		case ICP_ARG_DEFAULT:
+			return true;
+		case ICP_ARG_NAME:
+			{
+				text	   *name = (text *) arg;
+
+				return VARSIZE_ANY_EXHDR(name) == cs->name_len &&
+					memcmp(VARDATA_ANY(name), cs->name, cs->name_len) == 0;
+			}
+		default:
+			{
+				IcpProfile *value = (IcpProfile *) arg;
+				IcpCompiled *cp = cs->run.cp;
+				Size		len = VARSIZE_ANY_EXHDR(value);
+
+				return VARSIZE_ANY_EXHDR(cp->value) == len &&
+					memcmp(VARDATA_ANY(cp->value), VARDATA_ANY(value), len) == 0;
+			}
 	}
-	c = &cp->criteria[cp->current];
-	if (c->id != 0)
-		errcontext("scoring with icp profile \"%s\", criterion %lld (%s)",
-				   cp->name ? cp->name : "(value)", (long long) c->id, c->rule_text);
+}
+
+/*
+ * The run of a call site for a profile argument (arg: the name text, the
+ * icp_profile value, or NULL for the default profile) and a row type
+ * (InvalidOid: jsonb accounts), ready to score.  Cheap while nothing
+ * changed; otherwise the profile and the binding are resolved again.
+ */
+IcpRun *
+IcpCallSiteResolve(IcpCallSite *cs, IcpProfileArg kind, void *arg,
+				   Oid typid, int32 typmod)
+{
+	IcpCompiled *cp;
+	IcpBinding *b;
+
+	if (IcpUseKeyValid(&cs->key) && RunFitsType(&cs->run, typid, typmod) &&
+		RunFitsProfile(cs, kind, arg))
+		return &cs->run;
+
+	cs->key.valid = false;
+	if (kind == ICP_ARG_VALUE)
+	{
+		cp = ValueProfile(cs, (IcpProfile *) arg);
+		IcpPinProfile(cp);
+	}
 	else
-		errcontext("scoring with icp profile \"%s\", criterion %d (%s)",
-				   cp->name ? cp->name : "(value)", cp->current + 1, c->rule_text);
+	{
+		char	   *name = kind == ICP_ARG_NAME ? text_to_cstring((text *) arg)
+			: IcpDefaultProfileName();
+
+		cp = IcpAcquireProfileByName(name, false);
+		if (cs->name)
+			pfree(cs->name);
+		cs->name = NULL;
+		if (kind == ICP_ARG_NAME)
+		{
+			cs->name_len = VARSIZE_ANY_EXHDR((text *) arg);
+			cs->name = MemoryContextAlloc(cs->mcxt, cs->name_len + 1);
+			memcpy(cs->name, VARDATA_ANY((text *) arg), cs->name_len);
+			cs->name[cs->name_len] = '\0';
+		}
+	}
+
+	PG_TRY();
+	{
+		b = IcpAcquireBinding(cp, typid, typmod);
+	}
+	PG_CATCH();
+	{
+		IcpUnpinProfile(cp);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	IcpRunSet(&cs->run, cp, b);
+	cs->kind = kind;
+
+	if (!IcpReaderMatches(cs->reader, typid, typmod))
+	{
+		IcpReaderFree(cs->reader);
+		cs->reader = NULL;
+		cs->reader = IcpReaderCreate(cs->mcxt, typid, typmod);
+	}
+	IcpReaderClearColumns(cs->reader);
+	IcpReaderNeed(cs->reader, b);
+	IcpUseKeyTake(&cs->key);
+	return &cs->run;
 }
 
-/* Score a row (record) account against a compiled profile */
-IcpBinding *
-IcpScoreRecord(IcpCallSite *cs, IcpCompiled *cp, HeapTupleHeader th,
-			   IcpResult *res, IcpTri *outcomes)
+/*
+ * Score a row (record) account.  When acc is given the account is left to
+ * the caller (who calls IcpAccountDone), else it is released here.
+ */
+IcpRun *
+IcpScoreRecord(IcpCallSite *cs, IcpProfileArg kind, void *arg,
+			   HeapTupleHeader th, IcpResult *res, IcpTri *outcomes,
+			   IcpAccount *acc)
 {
-	Oid			typid = HeapTupleHeaderGetTypeId(th);
-	int32		typmod = HeapTupleHeaderGetTypMod(th);
-	HeapTupleData tuple;
-	IcpBinding *b;
-	IcpAccount	acc;
+	IcpRun	   *run = IcpCallSiteResolve(cs, kind, arg,
+										 HeapTupleHeaderGetTypeId(th),
+										 HeapTupleHeaderGetTypMod(th));
+	IcpAccount	local;
 	ErrorContextCallback errcb;
 
-	if (cs->bound_cp != cp || cs->typid != typid || cs->typmod != typmod ||
-		cs->binding == NULL || cs->binding->is_jsonb)
-	{
-		cs->binding = IcpBindRowType(cp, typid, typmod);
-		cs->bound_cp = cp;
-		cs->typid = typid;
-		cs->typmod = typmod;
-	}
-	b = cs->binding;
-
-	errcb.callback = ScoringErrorCallback;
-	errcb.arg = cp;
+	if (acc == NULL)
+		acc = &local;
+	errcb.callback = IcpScoringErrorCallback;
+	errcb.arg = run;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	IcpAccountFromRecord(&acc, &tuple, th, b->slot, b->tupdesc, b->natts_needed);
-	IcpScoreAccount(cp, b, &acc, res, outcomes);
-	if (outcomes == NULL)
-		ExecClearTuple(b->slot);
+	IcpAccountFromRecord(cs->reader, th, acc);
+	IcpScoreAccount(run, acc, res, outcomes);
 
 	error_context_stack = errcb.previous;
-	return b;
+	if (acc == &local)
+		IcpAccountDone(cs->reader);
+	return run;
 }
 
-/* Score a jsonb account against a compiled profile */
-IcpBinding *
-IcpScoreJsonb(IcpCallSite *cs, IcpCompiled *cp, Jsonb *jb, IcpResult *res,
-			  IcpTri *outcomes, IcpAccount *acc_out)
+/* Score a jsonb account; acc as for IcpScoreRecord */
+IcpRun *
+IcpScoreJsonb(IcpCallSite *cs, IcpProfileArg kind, void *arg, Jsonb *jb,
+			  IcpResult *res, IcpTri *outcomes, IcpAccount *acc)
 {
-	IcpBinding *b;
-	IcpAccount	acc;
+	IcpRun	   *run = IcpCallSiteResolve(cs, kind, arg, InvalidOid, -1);
+	IcpAccount	local;
 	ErrorContextCallback errcb;
 
-	if (!JB_ROOT_IS_OBJECT(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a jsonb account must be a JSON object"),
-				 errhint("Pass an object whose keys are the attributes, such as {\"employees\": 120}.")));
-	if (cs->bound_cp != cp || cs->binding == NULL || !cs->binding->is_jsonb)
-	{
-		cs->binding = IcpBindJsonb(cp);
-		cs->bound_cp = cp;
-		cs->typid = JSONBOID;
-		cs->typmod = -1;
-	}
-	b = cs->binding;
+	if (acc == NULL)
+		acc = &local;
+	IcpAccountFromJsonb(cs->reader, jb, acc);
 
-	errcb.callback = ScoringErrorCallback;
-	errcb.arg = cp;
+	errcb.callback = IcpScoringErrorCallback;
+	errcb.arg = run;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-
-	acc.values = NULL;
-	acc.isnull = NULL;
-	acc.tupdesc = NULL;
-	acc.json = &jb->root;
-	IcpScoreAccount(cp, b, &acc, res, outcomes);
-	if (acc_out)
-		*acc_out = acc;
-
+	IcpScoreAccount(run, acc, res, outcomes);
 	error_context_stack = errcb.previous;
-	return b;
+
+	if (acc == &local)
+		IcpAccountDone(cs->reader);
+	return run;
 }
 
-/* The compiled profile an entry point was asked for */
-static IcpCompiled *
-ProfileArg(FunctionCallInfo fcinfo, IcpCallSite *cs, IcpProfileArg kind)
+/* The profile argument of an entry point (NULL for the default profile) */
+static void *
+ProfileArg(FunctionCallInfo fcinfo, IcpProfileArg kind)
 {
 	switch (kind)
 	{
 		case ICP_ARG_DEFAULT:
-			return IcpCallSiteProfileByName(cs, NULL);
+			return NULL;
 		case ICP_ARG_NAME:
-			return IcpCallSiteProfileByName(cs, PG_GETARG_TEXT_PP(1));
+			return PG_GETARG_TEXT_PP(1);
 		default:
-			return IcpCallSiteProfileByValue(cs, PG_GETARG_ICPPROFILE_P(1));
+			return PG_GETARG_ICPPROFILE_P(1);
 	}
 }
 
@@ -246,13 +285,15 @@ static IcpCompiled *
 ScoreArgs(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb, IcpResult *res)
 {
 	IcpCallSite *cs = IcpGetCallSite(fcinfo);
-	IcpCompiled *cp = ProfileArg(fcinfo, cs, kind);
+	void	   *arg = ProfileArg(fcinfo, kind);
+	IcpRun	   *run;
 
 	if (jsonb)
-		IcpScoreJsonb(cs, cp, PG_GETARG_JSONB_P(0), res, NULL, NULL);
+		run = IcpScoreJsonb(cs, kind, arg, PG_GETARG_JSONB_P(0), res, NULL, NULL);
 	else
-		IcpScoreRecord(cs, cp, PG_GETARG_HEAPTUPLEHEADER(0), res, NULL);
-	return cp;
+		run = IcpScoreRecord(cs, kind, arg, PG_GETARG_HEAPTUPLEHEADER(0), res,
+							 NULL, NULL);
+	return run->cp;
 }
 
 /* icp_fit: the fit 0-100, NULL when nothing counts */
@@ -325,26 +366,28 @@ ExplainEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	IcpCallSite *cs;
 	IcpCompiled *cp;
-	IcpBinding *b;
+	IcpRun	   *run;
 	IcpResult	res;
 	IcpTri	   *outcomes;
 	IcpAccount	acc;
+	void	   *arg;
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
 	cs = IcpGetCallSite(fcinfo);
-	cp = ProfileArg(fcinfo, cs, kind);
-	outcomes = palloc(sizeof(IcpTri) * Max(cp->ncriteria, 1));
+	arg = ProfileArg(fcinfo, kind);
+	/* resolve first: the outcome array is sized by the profile */
+	run = IcpCallSiteResolve(cs, kind, arg, jsonb ? InvalidOid :
+							 HeapTupleHeaderGetTypeId(PG_GETARG_HEAPTUPLEHEADER(0)),
+							 jsonb ? -1 :
+							 HeapTupleHeaderGetTypMod(PG_GETARG_HEAPTUPLEHEADER(0)));
+	outcomes = palloc(sizeof(IcpTri) * Max(run->cp->ncriteria, 1));
 	if (jsonb)
-		b = IcpScoreJsonb(cs, cp, PG_GETARG_JSONB_P(0), &res, outcomes, &acc);
+		run = IcpScoreJsonb(cs, kind, arg, PG_GETARG_JSONB_P(0), &res, outcomes, &acc);
 	else
-	{
-		b = IcpScoreRecord(cs, cp, PG_GETARG_HEAPTUPLEHEADER(0), &res, outcomes);
-		acc.values = b->slot->tts_values;
-		acc.isnull = b->slot->tts_isnull;
-		acc.tupdesc = b->tupdesc;
-		acc.json = NULL;
-	}
+		run = IcpScoreRecord(cs, kind, arg, PG_GETARG_HEAPTUPLEHEADER(0), &res,
+							 outcomes, &acc);
+	cp = run->cp;
 
 	for (i = 0; i < cp->ncriteria; i++)
 	{
@@ -364,12 +407,11 @@ ExplainEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
 										outcomes[i] == ICP_FALSE ? "miss" : "unknown");
 		values[5] = Float8GetDatum(outcomes[i] == ICP_TRUE ? c->weight : 0);
 		initStringInfo(&vals);
-		IcpDescribeValues(&vals, b, b->rules[i], &acc);
+		IcpDescribeValues(&vals, run, run->b->rules[i], &acc);
 		values[6] = CStringGetTextDatum(vals.data);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	if (!jsonb)
-		ExecClearTuple(b->slot);
+	IcpAccountDone(cs->reader);
 	return (Datum) 0;
 }
 
@@ -395,35 +437,104 @@ ICP_ENTRY(icp_explain_record_value, ExplainEntry, ICP_ARG_VALUE, false)
 ICP_ENTRY(icp_explain_jsonb, ExplainEntry, PG_NARGS() == 1 ? ICP_ARG_DEFAULT : ICP_ARG_NAME, true)
 ICP_ENTRY(icp_explain_jsonb_value, ExplainEntry, ICP_ARG_VALUE, true)
 
-/*
- * Check that a hand-made icp_*_columns call has the shape support.c builds,
- * so that no argument is read as a type it is not.
- */
+/* Raise the error for a hand-made icp_*_columns call of the wrong shape */
 static void
-CheckColumnsCall(FunctionCallInfo fcinfo, IcpBinding *b)
+BadColumnsCall(const char *detail)
 {
-	FmgrInfo   *fl = fcinfo->flinfo;
-	int			i;
-
-	if (get_fn_expr_argtype(fl, 0) != INT4OID ||
-		get_fn_expr_argtype(fl, 2) != REGTYPEOID ||
-		get_fn_expr_argtype(fl, 3) != TIDOID ||
-		PG_NARGS() - 4 != b->tupdesc->natts)
-		goto bad;
-	for (i = 0; i < b->tupdesc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(b->tupdesc, i);
-
-		if (!att->attisdropped &&
-			get_fn_expr_argtype(fl, 4 + i) != att->atttypid)
-			goto bad;
-	}
-	return;
-bad:
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid call of an internal icp scoring function"),
-			 errhint("Call icp_fit, icp_grade or icp_score with a whole row instead.")));
+			 errdetail("%s", detail),
+			 errhint("Call icp_fit, icp_grade, icp_score or icp_segment with a whole row instead.")));
+}
+
+/* OID of the icp_profile type */
+static Oid
+IcpProfileTypeOid(void)
+{
+	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+						   CStringGetDatum("icp_profile"),
+						   ObjectIdGetDatum(IcpExtensionSchema()));
+}
+
+/*
+ * Check that an icp_*_columns call has the shape support.c builds, before
+ * any argument is read as a type it might not be: (kind int4, profile
+ * (text, text[] for segments, or icp_profile), rowtype regtype, ctid tid,
+ * then exactly one argument per column of the row type, of the column's
+ * type).  Checked once per call site, row type and catalog generation;
+ * returns the kind.  Anything else is an error, never a crash.
+ */
+IcpProfileArg
+IcpCheckColumnsCall(FunctionCallInfo fcinfo, IcpColumnsCheck *chk, bool segment)
+{
+	FmgrInfo   *fl = fcinfo->flinfo;
+	int			nargs = PG_NARGS();
+	int32		kind;
+	Oid			typid;
+	Oid			argtype;
+	TupleDesc	td;
+	int			i;
+
+	if (fl == NULL || fl->fn_expr == NULL || nargs < ICP_COLUMNS_FIXED_ARGS)
+		BadColumnsCall("The call has too few arguments.");
+	if (get_fn_expr_variadic(fl))
+		BadColumnsCall("The arguments must not be passed as a VARIADIC array.");
+	if (get_fn_expr_argtype(fl, 0) != INT4OID ||
+		get_fn_expr_argtype(fl, 2) != REGTYPEOID ||
+		get_fn_expr_argtype(fl, 3) != TIDOID)
+		BadColumnsCall("The first four arguments must be of types integer, any, regtype and tid.");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		BadColumnsCall("The kind and the row type must not be NULL.");
+	kind = PG_GETARG_INT32(0);
+	typid = PG_GETARG_OID(2);
+	if (chk->checked && chk->generation == IcpCatalogGeneration &&
+		chk->typid == typid && chk->kind == kind)
+		return (IcpProfileArg) kind;
+	chk->checked = false;
+
+	argtype = get_fn_expr_argtype(fl, 1);
+	switch (kind)
+	{
+		case ICP_ARG_DEFAULT:
+			break;
+		case ICP_ARG_NAME:
+			if (argtype != (segment ? TEXTARRAYOID : TEXTOID))
+				BadColumnsCall(segment ? "The profiles must be a text[]." :
+							   "The profile must be a text name.");
+			break;
+		case ICP_ARG_VALUE:
+			if (segment || !OidIsValid(argtype) || argtype != IcpProfileTypeOid())
+				BadColumnsCall("The profile must be an icp_profile value.");
+			break;
+		default:
+			BadColumnsCall("The kind must be 0, 1 or 2.");
+	}
+	if (!OidIsValid(get_typ_typrelid(typid)))
+		BadColumnsCall("The row type must be the type of a table.");
+	td = lookup_rowtype_tupdesc(typid, -1);
+	if (nargs - ICP_COLUMNS_FIXED_ARGS != td->natts)
+	{
+		ReleaseTupleDesc(td);
+		BadColumnsCall("There must be one argument per column of the row type.");
+	}
+	for (i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, i);
+
+		if (!att->attisdropped &&
+			get_fn_expr_argtype(fl, ICP_COLUMNS_FIXED_ARGS + i) != att->atttypid)
+		{
+			ReleaseTupleDesc(td);
+			BadColumnsCall("An argument does not have the type of its column.");
+		}
+	}
+	ReleaseTupleDesc(td);
+	chk->checked = true;
+	chk->generation = IcpCatalogGeneration;
+	chk->typid = typid;
+	chk->kind = kind;
+	return (IcpProfileArg) kind;
 }
 
 /*
@@ -434,70 +545,26 @@ bad:
 static IcpCompiled *
 ScoreColumns(FunctionCallInfo fcinfo, IcpResult *res)
 {
-	IcpCallSite *cs;
-	IcpCompiled *cp;
-	IcpBinding *b;
+	IcpCallSite *cs = IcpGetCallSite(fcinfo);
+	IcpProfileArg kind = IcpCheckColumnsCall(fcinfo, &cs->cols, false);
+	IcpRun	   *run;
 	IcpAccount	acc;
-	IcpProfileArg kind;
-	Oid			typid;
 	ErrorContextCallback errcb;
-	int			i;
 
-	if (PG_NARGS() < 4 || PG_ARGISNULL(0) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid call of an internal icp scoring function")));
-	kind = (IcpProfileArg) PG_GETARG_INT32(0);
-	typid = PG_GETARG_OID(2);
-	if (kind != ICP_ARG_DEFAULT && kind != ICP_ARG_NAME && kind != ICP_ARG_VALUE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid call of an internal icp scoring function")));
 	if (PG_ARGISNULL(3) || (kind != ICP_ARG_DEFAULT && PG_ARGISNULL(1)))
 		return NULL;
+	run = IcpCallSiteResolve(cs, kind, ProfileArg(fcinfo, kind),
+							 PG_GETARG_OID(2), -1);
 
-	cs = IcpGetCallSite(fcinfo);
-	if (kind == ICP_ARG_DEFAULT)
-		cp = IcpCallSiteProfileByName(cs, NULL);
-	else if (kind == ICP_ARG_NAME)
-		cp = IcpCallSiteProfileByName(cs, PG_GETARG_TEXT_PP(1));
-	else
-		cp = IcpCallSiteProfileByValue(cs, PG_GETARG_ICPPROFILE_P(1));
-
-	if (cs->bound_cp != cp || cs->typid != typid || cs->typmod != -1 ||
-		cs->binding == NULL || cs->binding->is_jsonb)
-	{
-		if (get_typ_typrelid(typid) == InvalidOid)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid call of an internal icp scoring function")));
-		cs->binding = IcpBindRowType(cp, typid, -1);
-		CheckColumnsCall(fcinfo, cs->binding);
-		cs->bound_cp = cp;
-		cs->typid = typid;
-		cs->typmod = -1;
-	}
-	b = cs->binding;
-
-	for (i = 0; i < b->nreadcols; i++)
-	{
-		int			att = b->readcols[i];
-
-		b->colvalues[att] = fcinfo->args[4 + att].value;
-		b->colnulls[att] = fcinfo->args[4 + att].isnull;
-	}
-	acc.values = b->colvalues;
-	acc.isnull = b->colnulls;
-	acc.tupdesc = b->tupdesc;
-	acc.json = NULL;
-
-	errcb.callback = ScoringErrorCallback;
-	errcb.arg = cp;
+	errcb.callback = IcpScoringErrorCallback;
+	errcb.arg = run;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	IcpScoreAccount(cp, b, &acc, res, NULL);
+	IcpAccountFromArgs(cs->reader, fcinfo, ICP_COLUMNS_FIXED_ARGS, &acc);
+	IcpScoreAccount(run, &acc, res, NULL);
 	error_context_stack = errcb.previous;
-	return cp;
+	IcpAccountDone(cs->reader);
+	return run->cp;
 }
 
 PG_FUNCTION_INFO_V1(icp_fit_columns);

@@ -24,67 +24,87 @@ typedef enum IcpProfileArg
 	ICP_ARG_VALUE				/* an icp_profile value */
 } IcpProfileArg;
 
-/* Per call site state, kept in fn_extra for the duration of a statement */
+#define ICP_VALUE_CACHE_SIZE 4
+
+/* Arguments before the columns in an icp_*_columns call */
+#define ICP_COLUMNS_FIXED_ARGS 4
+
+/*
+ * The argument shape of an icp_*_columns call, checked once per call site
+ * (and again when the row type or the catalogs change) before any argument
+ * is read: (kind int4, profile, rowtype regtype, ctid tid, col1 .. colN).
+ */
+typedef struct IcpColumnsCheck
+{
+	bool		checked;
+	uint64		generation;		/* IcpCatalogGeneration when checked */
+	Oid			typid;			/* the row type checked */
+	int32		kind;			/* the kind checked */
+} IcpColumnsCheck;
+
+/*
+ * Per call site state, kept in fn_extra (as long as the FmgrInfo lives: a
+ * statement, or a PL/pgSQL expression across a loop).  It pins the profile
+ * and binding it uses (run) and reads accounts with its own row reader.
+ * Every call checks key (IcpUseKeyValid): while nothing changed, the pinned
+ * profile is used as it is; otherwise it is resolved again through the
+ * cache, which re-checks privileges, snapshot and settings.
+ */
 typedef struct IcpCallSite
 {
 	MemoryContext mcxt;			/* fn_mcxt */
-	MemoryContextCallback cb;	/* releases the pinned profile */
-	IcpCompiled *pinned;		/* a stored profile, pinned in the cache */
-	bool		by_default;		/* pinned is the default profile */
-	const void *name_arg;		/* the name argument pinned was looked up by */
-	Size		name_len;		/* strlen(pinned->name) */
-	bool		name_stable;	/* the name argument is a Const or Param */
-	IcpCompiled *values[4];		/* compiled icp_profile values, by value */
+	MemoryContextCallback cb;	/* lets go of every pin */
+	IcpUseKey	key;			/* what run was resolved under */
+	IcpProfileArg kind;			/* how run's profile was asked for */
+	char	   *name;			/* by name: the name asked for */
+	int			name_len;
+	IcpCompiled *values[ICP_VALUE_CACHE_SIZE];	/* icp_profile values, pinned */
 	int			next_value;
-	IcpCompiled *bound_cp;		/* binding below belongs to this profile */
-	Oid			typid;
-	int32		typmod;
-	IcpBinding *binding;
+	IcpRun		run;			/* profile and binding in use, pinned */
+	IcpRowReader *reader;		/* reads accounts of run's row type */
+	IcpColumnsCheck cols;		/* icp_*_columns: argument shape checked */
 	void	   *extra;			/* for callers with more state */
 } IcpCallSite;
 
 extern IcpCallSite *IcpGetCallSite(FunctionCallInfo fcinfo);
-extern IcpCompiled *IcpCallSiteProfileByName(IcpCallSite *cs, text *name);
-extern IcpCompiled *IcpCallSiteProfileByValue(IcpCallSite *cs, IcpProfile *value);
-extern IcpBinding *IcpScoreRecord(IcpCallSite *cs, IcpCompiled *cp,
-								  HeapTupleHeader th, IcpResult *res,
-								  IcpTri *outcomes);
-extern IcpBinding *IcpScoreJsonb(IcpCallSite *cs, IcpCompiled *cp, Jsonb *jb,
-								 IcpResult *res, IcpTri *outcomes,
-								 IcpAccount *acc_out);
+extern IcpRun *IcpCallSiteResolve(IcpCallSite *cs, IcpProfileArg kind, void *arg,
+								  Oid typid, int32 typmod);
+extern IcpRun *IcpScoreRecord(IcpCallSite *cs, IcpProfileArg kind, void *arg,
+							  HeapTupleHeader th, IcpResult *res,
+							  IcpTri *outcomes, IcpAccount *acc);
+extern IcpRun *IcpScoreJsonb(IcpCallSite *cs, IcpProfileArg kind, void *arg,
+							 Jsonb *jb, IcpResult *res, IcpTri *outcomes,
+							 IcpAccount *acc);
+extern IcpProfileArg IcpCheckColumnsCall(FunctionCallInfo fcinfo,
+										 IcpColumnsCheck *chk, bool segment);
 
 /*
  * Segmentation state: several stored profiles pinned together and bound to
  * one row type (or to jsonb), scored in one pass over an account.  Used by
  * icp_segment and by the scoring trigger's segment column (segment.c).
+ * Resolved again, like a call site, whenever its key no longer holds.
  */
 typedef struct IcpSegment
 {
 	MemoryContext mcxt;			/* owns everything below */
-	MemoryContextCallback cb;	/* releases the pinned profiles */
+	MemoryContextCallback cb;	/* lets go of every pin */
+	IcpUseKey	key;			/* what runs were resolved under */
 	bool		by_active;		/* no names given: the active profiles */
 	struct varlena *names;		/* the names argument it was built for */
 	int			nprofiles;
-	IcpCompiled **profiles;		/* exclude profiles first, then ideal; by name */
-	IcpBinding **bindings;		/* per profile, for the bound row type */
-	bool		bound;
+	int			nruns;			/* allocated length of runs */
+	IcpRun	   *runs;			/* exclude profiles first, then ideal; by name */
 	bool		is_jsonb;
 	Oid			typid;
 	int32		typmod;
-	TupleDesc	tupdesc;		/* of the bound row type */
-	TupleTableSlot *slot;		/* deforms whole-row accounts */
-	int			natts_needed;	/* deform this many columns */
-	bool	   *reads;			/* per column: does any profile read it */
-	int		   *readcols;		/* 0-based attnos any profile reads */
-	int			nreadcols;
-	Datum	   *colvalues;		/* columns passed one by one */
-	bool	   *colnulls;
+	IcpRowReader *reader;		/* reads accounts (not used by the trigger) */
+	IcpColumnsCheck cols;		/* icp_segment_columns: argument shape */
 } IcpSegment;
 
 /* segment.c */
 extern IcpSegment *IcpSegmentCreate(MemoryContext mcxt, ArrayType *names);
-extern void IcpSegmentBindRowType(IcpSegment *seg, Oid typid, int32 typmod);
-extern void IcpSegmentBindJsonb(IcpSegment *seg);
+extern void IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod);
+extern void IcpSegmentNeed(IcpSegment *seg, IcpRowReader *reader);
 extern IcpCompiled *IcpSegmentChoose(IcpSegment *seg, IcpAccount *acc);
 
 #endif							/* ICP_SCORE_H */

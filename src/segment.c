@@ -7,9 +7,11 @@
  * else the matching ideal profile with the highest fit, else NULL; ties go
  * to the name that sorts first byte-wise (C collation).  Without a list of
  * names only active profiles take part; named profiles take part whether
- * active or not.  The candidate profiles are pinned once per call site and
- * scored in one pass over each account: one deform, then the rules of every
- * profile; ideal profiles are not scored at all once an exclude one matched.
+ * active or not.  The candidate profiles are pinned per call site (and
+ * resolved again whenever the call site's key no longer holds: another
+ * snapshot, role, settings or a catalog change) and scored in one pass over
+ * each account: one read, then the rules of every profile; ideal profiles
+ * are not scored at all once an exclude one matched.
  */
 #include "postgres.h"
 
@@ -29,24 +31,33 @@ PG_FUNCTION_INFO_V1(icp_segment_record);
 PG_FUNCTION_INFO_V1(icp_segment_jsonb);
 PG_FUNCTION_INFO_V1(icp_segment_columns);
 
-/* Release the pinned profiles when the segment's memory goes away */
+/* Let go of the candidate profiles and their bindings */
+static void
+ReleaseRuns(IcpSegment *seg)
+{
+	int			i;
+
+	for (i = 0; i < seg->nprofiles; i++)
+		IcpRunRelease(&seg->runs[i]);
+	seg->nprofiles = 0;
+}
+
+/* Let go of every pin when the segment's memory goes away */
 static void
 SegmentReset(void *arg)
 {
 	IcpSegment *seg = (IcpSegment *) arg;
-	int			i;
 
-	for (i = 0; i < seg->nprofiles; i++)
-		IcpReleaseProfile(seg->profiles[i]);
-	seg->nprofiles = 0;
+	seg->key.valid = false;
+	ReleaseRuns(seg);
 }
 
 /* qsort comparator: exclude profiles first, then by name (C collation) */
 static int
-CmpProfiles(const void *a, const void *b)
+CmpRuns(const void *a, const void *b)
 {
-	const IcpCompiled *x = *(IcpCompiled *const *) a;
-	const IcpCompiled *y = *(IcpCompiled *const *) b;
+	const IcpCompiled *x = ((const IcpRun *) a)->cp;
+	const IcpCompiled *y = ((const IcpRun *) b)->cp;
 
 	if (x->kind != y->kind)
 		return x->kind == ICP_KIND_EXCLUDE ? -1 : 1;
@@ -61,9 +72,9 @@ CmpNames(const void *a, const void *b)
 }
 
 /*
- * Pin the candidate profiles: the named ones (names not NULL), else every
- * active profile.  The returned state lives in a child of mcxt; deleting or
- * resetting mcxt unpins the profiles.
+ * Segmentation state for the named profiles (names not NULL), else for the
+ * active ones, in a child of mcxt; deleting or resetting mcxt unpins
+ * everything.  Profiles are resolved by IcpSegmentResolve.
  */
 IcpSegment *
 IcpSegmentCreate(MemoryContext mcxt, ArrayType *names)
@@ -72,59 +83,97 @@ IcpSegmentCreate(MemoryContext mcxt, ArrayType *names)
 											  ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	IcpSegment *seg = palloc0(sizeof(IcpSegment));
-	char	  **cand;
-	int			ncand = 0;
-	int			i;
 
 	seg->mcxt = cxt;
 	seg->cb.func = SegmentReset;
 	seg->cb.arg = seg;
 	MemoryContextRegisterResetCallback(cxt, &seg->cb);
+	seg->by_active = (names == NULL);
+	if (names != NULL)
+	{
+		if (ARR_NDIM(names) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("the profiles of icp_segment must be a one-dimensional array")));
+		if (array_contains_nulls(names))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the profiles of icp_segment must not contain NULL")));
+		seg->names = (struct varlena *) palloc(VARSIZE(names));
+		memcpy(seg->names, names, VARSIZE(names));
+	}
+	MemoryContextSwitchTo(old);
+	return seg;
+}
 
-	if (names == NULL)
+/* The candidate names, sorted and distinct, in the current memory context */
+static char **
+CandidateNames(IcpSegment *seg, int *ncand)
+{
+	char	  **cand;
+	int			n = 0;
+	int			i;
+
+	if (seg->by_active)
 	{
 		List	   *active = IcpActiveProfileNames();
 		ListCell   *lc;
 
-		seg->by_active = true;
 		cand = palloc(sizeof(char *) * Max(list_length(active), 1));
 		foreach(lc, active)
-			cand[ncand++] = pstrdup(lfirst(lc));
+			cand[n++] = lfirst(lc);
 	}
 	else
 	{
 		Datum	   *elems;
 		bool	   *nulls;
-		int			n;
+		int			nelems;
 
-		if (ARR_NDIM(names) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("the profiles of icp_segment must be a one-dimensional array")));
-		seg->names = (struct varlena *) palloc(VARSIZE(names));
-		memcpy(seg->names, names, VARSIZE(names));
-		deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &nulls, &n);
-		cand = palloc(sizeof(char *) * Max(n, 1));
-		for (i = 0; i < n; i++)
-		{
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("the profiles of icp_segment must not contain NULL")));
-			cand[ncand++] = TextDatumGetCString(elems[i]);
-		}
+		deconstruct_array((ArrayType *) seg->names, TEXTOID, -1, false,
+						  TYPALIGN_INT, &elems, &nulls, &nelems);
+		cand = palloc(sizeof(char *) * Max(nelems, 1));
+		for (i = 0; i < nelems; i++)
+			cand[n++] = TextDatumGetCString(elems[i]);
 		/* a name given twice takes part once */
-		qsort(cand, ncand, sizeof(char *), CmpNames);
+		qsort(cand, n, sizeof(char *), CmpNames);
+		nelems = n;
 		n = 0;
-		for (i = 0; i < ncand; i++)
+		for (i = 0; i < nelems; i++)
 			if (n == 0 || strcmp(cand[n - 1], cand[i]) != 0)
 				cand[n++] = cand[i];
-		ncand = n;
 	}
+	*ncand = n;
+	return cand;
+}
 
-	seg->profiles = palloc0(sizeof(IcpCompiled *) * Max(ncand, 1));
-	seg->bindings = palloc0(sizeof(IcpBinding *) * Max(ncand, 1));
+/*
+ * Pin and bind the candidate profiles for a row type (InvalidOid: jsonb
+ * accounts).  Cheap while the segment's key holds; otherwise everything is
+ * resolved again through the cache.
+ */
+void
+IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod)
+{
+	MemoryContext old;
+	char	  **cand;
+	int			ncand;
+	int			i;
+
+	if (IcpUseKeyValid(&seg->key) && seg->is_jsonb == !OidIsValid(typid) &&
+		(seg->is_jsonb || (seg->typid == typid && seg->typmod == typmod)))
+		return;
+
+	seg->key.valid = false;
+	ReleaseRuns(seg);
+	old = MemoryContextSwitchTo(seg->mcxt);
+	cand = CandidateNames(seg, &ncand);
+	if (seg->runs == NULL || ncand > seg->nruns)
+	{
+		if (seg->runs)
+			pfree(seg->runs);
+		seg->runs = palloc0(sizeof(IcpRun) * Max(ncand, 1));
+		seg->nruns = Max(ncand, 1);
+	}
 	for (i = 0; i < ncand; i++)
 	{
 		IcpCompiled *cp = IcpAcquireProfileByName(cand[i], true);
@@ -137,89 +186,53 @@ IcpSegmentCreate(MemoryContext mcxt, ArrayType *names)
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("icp profile \"%s\" does not exist", cand[i]),
 					 errhint("icp_segment takes the names of rows of icp_profiles.")));
-		seg->profiles[seg->nprofiles++] = cp;
+		IcpRunInit(&seg->runs[seg->nprofiles], seg->mcxt);
+		seg->runs[seg->nprofiles++].cp = cp;
 	}
-	qsort(seg->profiles, seg->nprofiles, sizeof(IcpCompiled *), CmpProfiles);
-	MemoryContextSwitchTo(old);
-	return seg;
-}
-
-/* Bind every candidate profile to a row type, once per row type */
-void
-IcpSegmentBindRowType(IcpSegment *seg, Oid typid, int32 typmod)
-{
-	MemoryContext old;
-	int			natts;
-	int			i,
-				att;
-
-	if (seg->bound && !seg->is_jsonb && seg->typid == typid &&
-		seg->typmod == typmod)
-		return;
-	seg->bound = false;
-	old = MemoryContextSwitchTo(seg->mcxt);
-	for (i = 0; i < seg->nprofiles; i++)
-		seg->bindings[i] = IcpBindRowType(seg->profiles[i], typid, typmod);
-	if (seg->slot)
-		ExecDropSingleTupleTableSlot(seg->slot);
-	{
-		TupleDesc	td = lookup_rowtype_tupdesc(typid, typmod);
-
-		seg->tupdesc = CreateTupleDescCopy(td);
-		ReleaseTupleDesc(td);
-	}
-	natts = seg->tupdesc->natts;
-	seg->slot = MakeSingleTupleTableSlot(seg->tupdesc, &TTSOpsHeapTuple);
-	seg->reads = palloc0(sizeof(bool) * Max(natts, 1));
-	seg->readcols = palloc0(sizeof(int) * Max(natts, 1));
-	seg->colvalues = palloc0(sizeof(Datum) * Max(natts, 1));
-	seg->colnulls = palloc0(sizeof(bool) * Max(natts, 1));
-	seg->nreadcols = 0;
-	seg->natts_needed = 0;
+	qsort(seg->runs, seg->nprofiles, sizeof(IcpRun), CmpRuns);
 	for (i = 0; i < seg->nprofiles; i++)
 	{
-		IcpBinding *b = seg->bindings[i];
+		IcpRun	   *run = &seg->runs[i];
+		IcpBinding *b = IcpAcquireBinding(run->cp, typid, typmod);
 
-		seg->natts_needed = Max(seg->natts_needed, b->natts_needed);
-		for (att = 0; att < natts && att < b->tupdesc->natts; att++)
-			if (b->reads[att])
-				seg->reads[att] = true;
+		/* IcpRunSet takes one pin of each and lets go of the run's old one */
+		IcpPinProfile(run->cp);
+		IcpRunSet(run, run->cp, b);
 	}
-	for (att = 0; att < natts; att++)
-		if (seg->reads[att])
-			seg->readcols[seg->nreadcols++] = att;
 	MemoryContextSwitchTo(old);
+
+	seg->is_jsonb = !OidIsValid(typid);
 	seg->typid = typid;
 	seg->typmod = typmod;
-	seg->is_jsonb = false;
-	seg->bound = true;
+	if (!IcpReaderMatches(seg->reader, typid, typmod))
+	{
+		IcpReaderFree(seg->reader);
+		seg->reader = NULL;
+		seg->reader = IcpReaderCreate(seg->mcxt, typid, typmod);
+	}
+	IcpReaderClearColumns(seg->reader);
+	IcpSegmentNeed(seg, seg->reader);
+	IcpUseKeyTake(&seg->key);
 }
 
-/* Bind every candidate profile to jsonb accounts */
+/* Make a reader read every column the segment's profiles read */
 void
-IcpSegmentBindJsonb(IcpSegment *seg)
+IcpSegmentNeed(IcpSegment *seg, IcpRowReader *reader)
 {
 	int			i;
 
-	if (seg->bound && seg->is_jsonb)
-		return;
-	seg->bound = false;
 	for (i = 0; i < seg->nprofiles; i++)
-		seg->bindings[i] = IcpBindJsonb(seg->profiles[i]);
-	seg->typid = JSONBOID;
-	seg->typmod = -1;
-	seg->is_jsonb = true;
-	seg->bound = true;
+		IcpReaderNeed(reader, seg->runs[i].b);
 }
 
 /* Error context: which profile was being scored for the segment */
 static void
 SegmentErrorCallback(void *arg)
 {
-	IcpCompiled **cpp = (IcpCompiled **) arg;
+	IcpRun	  **runp = (IcpRun **) arg;
 
-	if (*cpp)
-		errcontext("segmenting with icp profile \"%s\"", (*cpp)->name);
+	if (*runp)
+		IcpScoringErrorCallback(*runp);
 }
 
 /*
@@ -227,37 +240,38 @@ SegmentErrorCallback(void *arg)
  * disqualified: grade D, no match), checked before scoring the rest.
  */
 static bool
-KnockedOut(IcpCompiled *cp, IcpBinding *b, IcpAccount *acc)
+KnockedOut(IcpRun *run, IcpAccount *acc)
 {
+	IcpCompiled *cp = run->cp;
 	bool		out = false;
 	int			i;
 
-	IcpPrepareBinding(b);
+	IcpPrepareRun(run);
 	for (i = 0; i < cp->ncriteria && !out; i++)
 	{
 		IcpTri		t;
 
 		if (!cp->criteria[i].required)
 			continue;
-		cp->current = i;
-		t = IcpEvalExpr(b->rules[i], acc, b);
+		run->current = i;
+		t = IcpEvalExpr(run, run->b->rules[i], acc);
 		out = (t == ICP_FALSE ||
 			   (t == ICP_UNKNOWN && cp->missing == ICP_MISSING_PENALIZE));
 	}
-	MemoryContextReset(b->rowcxt);
+	run->current = -1;
 	return out;
 }
 
 /*
- * The segment of an account (bound beforehand): the winning profile, or NULL.
- * Profiles are sorted exclude first, then by name, so the first of equal
- * fits is the one whose name sorts first.
+ * The segment of an account (resolved beforehand): the winning profile, or
+ * NULL.  Profiles are sorted exclude first, then by name, so the first of
+ * equal fits is the one whose name sorts first.
  */
 IcpCompiled *
 IcpSegmentChoose(IcpSegment *seg, IcpAccount *acc)
 {
 	IcpCompiled *best = NULL;
-	IcpCompiled *current = NULL;
+	IcpRun	   *current = NULL;
 	double		best_fit = 0;
 	ErrorContextCallback errcb;
 	int			i;
@@ -269,21 +283,21 @@ IcpSegmentChoose(IcpSegment *seg, IcpAccount *acc)
 
 	for (i = 0; i < seg->nprofiles; i++)
 	{
-		IcpCompiled *cp = seg->profiles[i];
+		IcpRun	   *run = &seg->runs[i];
 		IcpResult	res;
 
 		/* an exclude profile matched: no ideal profile can win */
-		if (best != NULL && cp->kind != best->kind)
+		if (best != NULL && run->cp->kind != best->kind)
 			break;
-		current = cp;
-		if (KnockedOut(cp, seg->bindings[i], acc))
+		current = run;
+		if (KnockedOut(run, acc))
 			continue;
-		IcpScoreAccount(cp, seg->bindings[i], acc, &res, NULL);
+		IcpScoreAccount(run, acc, &res, NULL);
 		if (res.grade == 'A' || res.grade == 'B' || res.grade == 'C')
 		{
 			if (best == NULL || res.fit > best_fit)
 			{
-				best = cp;
+				best = run->cp;
 				best_fit = res.fit;
 			}
 		}
@@ -293,7 +307,7 @@ IcpSegmentChoose(IcpSegment *seg, IcpAccount *acc)
 	return best;
 }
 
-/* The segment state of a call site, rebuilt when the names argument changes */
+/* The segment state of a call site, made anew when the names argument changes */
 static IcpSegment *
 CallSiteSegment(FunctionCallInfo fcinfo, ArrayType *names)
 {
@@ -331,18 +345,17 @@ icp_segment_record(PG_FUNCTION_ARGS)
 	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(0);
 	ArrayType  *names = PG_NARGS() > 1 ? PG_GETARG_ARRAYTYPE_P(1) : NULL;
 	IcpSegment *seg = CallSiteSegment(fcinfo, names);
-	HeapTupleData tuple;
 	IcpAccount	acc;
-	IcpCompiled *cp;
+	Datum		result;
 
+	IcpSegmentResolve(seg, HeapTupleHeaderGetTypeId(th),
+					  HeapTupleHeaderGetTypMod(th));
 	if (seg->nprofiles == 0)
 		PG_RETURN_NULL();
-	IcpSegmentBindRowType(seg, HeapTupleHeaderGetTypeId(th),
-						  HeapTupleHeaderGetTypMod(th));
-	IcpAccountFromRecord(&acc, &tuple, th, seg->slot, seg->tupdesc, seg->natts_needed);
-	cp = IcpSegmentChoose(seg, &acc);
-	ExecClearTuple(seg->slot);
-	return SegmentResult(fcinfo, cp);
+	IcpAccountFromRecord(seg->reader, th, &acc);
+	result = SegmentResult(fcinfo, IcpSegmentChoose(seg, &acc));
+	IcpAccountDone(seg->reader);
+	return result;
 }
 
 /* icp_segment(jsonb [, text[]]) */
@@ -353,31 +366,16 @@ icp_segment_jsonb(PG_FUNCTION_ARGS)
 	ArrayType  *names = PG_NARGS() > 1 ? PG_GETARG_ARRAYTYPE_P(1) : NULL;
 	IcpSegment *seg;
 	IcpAccount	acc;
+	Datum		result;
 
-	if (!JB_ROOT_IS_OBJECT(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a jsonb account must be a JSON object"),
-				 errhint("Pass an object whose keys are the attributes, such as {\"employees\": 120}.")));
 	seg = CallSiteSegment(fcinfo, names);
+	IcpSegmentResolve(seg, InvalidOid, -1);
+	IcpAccountFromJsonb(seg->reader, jb, &acc);
 	if (seg->nprofiles == 0)
 		PG_RETURN_NULL();
-	IcpSegmentBindJsonb(seg);
-	acc.values = NULL;
-	acc.isnull = NULL;
-	acc.tupdesc = NULL;
-	acc.json = &jb->root;
-	return SegmentResult(fcinfo, IcpSegmentChoose(seg, &acc));
-}
-
-/* Raise the error for a hand-made icp_segment_columns call of the wrong shape */
-static void
-BadColumnsCall(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid call of an internal icp scoring function"),
-			 errhint("Call icp_segment with a whole row instead.")));
+	result = SegmentResult(fcinfo, IcpSegmentChoose(seg, &acc));
+	IcpAccountDone(seg->reader);
+	return result;
 }
 
 /*
@@ -388,63 +386,38 @@ BadColumnsCall(void)
 Datum
 icp_segment_columns(PG_FUNCTION_ARGS)
 {
-	FmgrInfo   *fl = fcinfo->flinfo;
 	IcpSegment *seg;
 	IcpProfileArg kind;
 	ArrayType  *names = NULL;
-	Oid			typid;
 	IcpAccount	acc;
-	int			i;
+	Datum		result;
 
-	if (PG_NARGS() < 4 || PG_ARGISNULL(0) || PG_ARGISNULL(2))
-		BadColumnsCall();
-	kind = (IcpProfileArg) PG_GETARG_INT32(0);
-	typid = PG_GETARG_OID(2);
-	if (kind != ICP_ARG_DEFAULT && kind != ICP_ARG_NAME)
-		BadColumnsCall();
+	/* check the call's shape before reading any argument */
+	seg = (IcpSegment *) fcinfo->flinfo->fn_extra;
+	if (seg != NULL)
+		kind = IcpCheckColumnsCall(fcinfo, &seg->cols, true);
+	else
+	{
+		IcpColumnsCheck first;
+
+		memset(&first, 0, sizeof(first));
+		kind = IcpCheckColumnsCall(fcinfo, &first, true);
+	}
+	if (kind == ICP_ARG_VALUE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid call of an internal icp scoring function")));
 	if (PG_ARGISNULL(3) || (kind == ICP_ARG_NAME && PG_ARGISNULL(1)))
 		PG_RETURN_NULL();
 	if (kind == ICP_ARG_NAME)
-	{
-		if (get_fn_expr_argtype(fl, 1) != TEXTARRAYOID)
-			BadColumnsCall();
 		names = PG_GETARG_ARRAYTYPE_P(1);
-	}
 
 	seg = CallSiteSegment(fcinfo, names);
+	IcpSegmentResolve(seg, PG_GETARG_OID(2), -1);
 	if (seg->nprofiles == 0)
 		PG_RETURN_NULL();
-	if (!seg->bound || seg->is_jsonb || seg->typid != typid || seg->typmod != -1)
-	{
-		if (get_typ_typrelid(typid) == InvalidOid)
-			BadColumnsCall();
-		IcpSegmentBindRowType(seg, typid, -1);
-		/* every argument must be what the row type says it is */
-		if (get_fn_expr_argtype(fl, 0) != INT4OID ||
-			get_fn_expr_argtype(fl, 2) != REGTYPEOID ||
-			get_fn_expr_argtype(fl, 3) != TIDOID ||
-			PG_NARGS() - 4 != seg->tupdesc->natts)
-			BadColumnsCall();
-		for (i = 0; i < seg->tupdesc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(seg->tupdesc, i);
-
-			if (!att->attisdropped &&
-				get_fn_expr_argtype(fl, 4 + i) != att->atttypid)
-				BadColumnsCall();
-		}
-	}
-
-	for (i = 0; i < seg->nreadcols; i++)
-	{
-		int			att = seg->readcols[i];
-
-		seg->colvalues[att] = fcinfo->args[4 + att].value;
-		seg->colnulls[att] = fcinfo->args[4 + att].isnull;
-	}
-	acc.values = seg->colvalues;
-	acc.isnull = seg->colnulls;
-	acc.tupdesc = seg->tupdesc;
-	acc.json = NULL;
-	return SegmentResult(fcinfo, IcpSegmentChoose(seg, &acc));
+	IcpAccountFromArgs(seg->reader, fcinfo, ICP_COLUMNS_FIXED_ARGS, &acc);
+	result = SegmentResult(fcinfo, IcpSegmentChoose(seg, &acc));
+	IcpAccountDone(seg->reader);
+	return result;
 }

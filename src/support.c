@@ -8,7 +8,10 @@
  * rewrites the call into icp_fit_columns(kind, profile, rowtype, l.ctid,
  * col1, col2, ...), which takes the columns as the scan already has them.
  * ctid stands for the row itself: it is NULL only where an outer join nulls
- * the whole row, so strictness is kept.  The rewritten call scores exactly
+ * the whole row, so strictness is kept.  The icp_*_columns functions are
+ * internal (not executable by PUBLIC) and check their arguments' shape
+ * before reading any; the rewrite happens only for roles allowed to run
+ * them.  The rewritten call scores exactly
  * as the original one; it binds by row type like any other call.
  * icp_segment(l [, profiles]) becomes icp_segment_columns the same way.
  */
@@ -25,15 +28,14 @@
 #include "nodes/supportnodes.h"
 #include "parser/parse_func.h"
 #include "parser/parsetree.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "score.h"
 
 PG_FUNCTION_INFO_V1(icp_support);
-
-/* Arguments before the columns in an icp_*_columns call */
-#define ICP_COLUMNS_FIXED_ARGS 4
 
 /* The rewritten call for icp_fit/icp_grade/icp_score on a table row, or NULL */
 static Node *
@@ -128,6 +130,17 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 							1, &anyoid, true);
 	if (!OidIsValid(funcid))
 		return NULL;
+
+	/*
+	 * The internal function is not executable by PUBLIC: rewrite only for a
+	 * role that may execute it (others keep the whole-row call, same
+	 * answers), and make the plan depend on the role, so that a cached plan
+	 * is planned again for a role that may not.
+	 */
+	if (pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		return NULL;
+	if (root->glob)
+		root->glob->dependsOnRole = true;
 	return (Node *) makeFuncExpr(funcid, fexpr->funcresulttype, args,
 								 fexpr->funccollid, fexpr->inputcollid,
 								 COERCE_EXPLICIT_CALL);

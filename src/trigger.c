@@ -7,11 +7,13 @@
  *     FOR EACH ROW EXECUTE FUNCTION icp_score_trigger('mid-market-saas',
  *                                                   'fit', 'grade', 'segment');
  *
- * The setup (profile, columns and their types, how the trigger fires) is
- * checked at the first row of each statement and kept in fn_extra, which
- * lives as long as the statement: the profile is pinned and bound to the
- * table's row type once, then each row costs one partial deform, the rules
- * and one heap_modify_tuple_by_cols.  On UPDATE a row whose attributes read
+ * The setup (columns and their types, how the trigger fires) is checked at
+ * the first row of each statement and kept in fn_extra, which lives as long
+ * as the statement.  The profile is pinned and bound to the table's row
+ * type like any call site's (score.h), and resolved again whenever the
+ * call site's key no longer holds; each row then costs one partial read
+ * (out-of-line values detoasted by the account layer), the rules and one
+ * heap_modify_tuple_by_cols.  On UPDATE a row whose attributes read
  * by the profile (and by the segment's profiles) did not change is returned
  * as it is, without scoring, unless one of the result columns is NULL.
  */
@@ -50,29 +52,26 @@ typedef struct TrigState
 	Oid			relid;
 	MemoryContext mcxt;
 	MemoryContextCallback cb;
-	IcpCompiled *cp;			/* pinned */
-	IcpBinding *binding;
+	IcpUseKey	key;			/* what run and seg were resolved under */
+	IcpRun		run;			/* the profile and binding, pinned */
 	IcpSegment *seg;			/* when a segment column is written */
 	TrigColumn	fit;
 	TrigColumn	grade;
 	TrigColumn	segment;
 	TupleDesc	tupdesc;
-	TupleTableSlot *newslot;
+	IcpRowReader *reader;		/* reads the columns any profile reads */
+	TupleTableSlot *newslot;	/* UPDATE: raw columns of both versions */
 	TupleTableSlot *oldslot;
-	int			natts_needed;
-	int		   *readcols;		/* 0-based attnos read by any profile */
-	int			nreadcols;
 } TrigState;
 
-/* Unpin the trigger's profile when the statement's memory goes away */
+/* Let go of the trigger's pins when the statement's memory goes away */
 static void
 TrigStateReset(void *arg)
 {
 	TrigState  *st = (TrigState *) arg;
 
-	if (st->cp)
-		IcpReleaseProfile(st->cp);
-	st->cp = NULL;
+	st->key.valid = false;
+	IcpRunRelease(&st->run);
 }
 
 /* Raise a setup error that names the trigger and its table */
@@ -136,9 +135,6 @@ SetupTrigger(FunctionCallInfo fcinfo, TriggerData *td)
 	MemoryContext old;
 	TrigState  *st;
 	const char *fitname;
-	int			natts;
-	bool	   *reads;
-	int			att;
 
 	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		SetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
@@ -160,66 +156,25 @@ SetupTrigger(FunctionCallInfo fcinfo, TriggerData *td)
 	st->mcxt = cxt;
 	st->tgoid = tg->tgoid;
 	st->relid = RelationGetRelid(td->tg_relation);
+	IcpRunInit(&st->run, cxt);
 	st->cb.func = TrigStateReset;
 	st->cb.arg = st;
 	MemoryContextRegisterResetCallback(cxt, &st->cb);
 
-	PG_TRY();
-	{
-		fitname = tg->tgnargs > 1 && tg->tgargs[1][0] ? tg->tgargs[1] : DEFAULT_FIT_COLUMN;
-		ResolveColumn(td, &st->fit, fitname, true, "fit");
-		if (tg->tgnargs > 2 && tg->tgargs[2][0])
-			ResolveColumn(td, &st->grade, tg->tgargs[2], false, "grade");
-		if (tg->tgnargs > 3 && tg->tgargs[3][0])
-			ResolveColumn(td, &st->segment, tg->tgargs[3], false, "segment");
-		if (st->fit.attnum == st->grade.attnum || st->fit.attnum == st->segment.attnum ||
-			(st->grade.attnum != 0 && st->grade.attnum == st->segment.attnum))
-			SetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
-					   "the fit, grade and segment columns must be different columns",
-					   NULL);
-
-		st->cp = IcpAcquireProfileByName(tg->tgargs[0], true);
-		if (st->cp == NULL)
-			SetupError(td, ERRCODE_UNDEFINED_OBJECT,
-					   psprintf("icp profile \"%s\" does not exist", tg->tgargs[0]),
-					   "The first argument of icp_score_trigger is the name of a row of icp_profiles.");
-
-		st->tupdesc = CreateTupleDescCopy(RelationGetDescr(td->tg_relation));
-		st->binding = IcpBindRowType(st->cp, RelationGetForm(td->tg_relation)->reltype, -1);
-		if (st->segment.attnum != 0)
-		{
-			st->seg = IcpSegmentCreate(cxt, NULL);
-			IcpSegmentBindRowType(st->seg, RelationGetForm(td->tg_relation)->reltype, -1);
-		}
-	}
-	PG_CATCH();
-	{
-		/*
-		 * Unpin the profile but leave the context to the statement's memory:
-		 * the error being thrown may still point into it.
-		 */
-		MemoryContextSwitchTo(old);
-		TrigStateReset(st);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-
-	/* the columns any profile reads decide whether an UPDATE is rescored */
-	natts = st->tupdesc->natts;
-	reads = palloc0(sizeof(bool) * Max(natts, 1));
-	st->natts_needed = st->binding->natts_needed;
-	for (att = 0; att < natts; att++)
-		reads[att] = att < st->binding->tupdesc->natts && st->binding->reads[att];
-	if (st->seg)
-	{
-		st->natts_needed = Max(st->natts_needed, st->seg->natts_needed);
-		for (att = 0; att < natts; att++)
-			reads[att] |= (att < st->seg->tupdesc->natts && st->seg->reads[att]);
-	}
-	st->readcols = palloc(sizeof(int) * Max(natts, 1));
-	for (att = 0; att < natts; att++)
-		if (reads[att])
-			st->readcols[st->nreadcols++] = att;
+	fitname = tg->tgnargs > 1 && tg->tgargs[1][0] ? tg->tgargs[1] : DEFAULT_FIT_COLUMN;
+	ResolveColumn(td, &st->fit, fitname, true, "fit");
+	if (tg->tgnargs > 2 && tg->tgargs[2][0])
+		ResolveColumn(td, &st->grade, tg->tgargs[2], false, "grade");
+	if (tg->tgnargs > 3 && tg->tgargs[3][0])
+		ResolveColumn(td, &st->segment, tg->tgargs[3], false, "segment");
+	if (st->fit.attnum == st->grade.attnum || st->fit.attnum == st->segment.attnum ||
+		(st->grade.attnum != 0 && st->grade.attnum == st->segment.attnum))
+		SetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+				   "the fit, grade and segment columns must be different columns",
+				   NULL);
+	st->tupdesc = CreateTupleDescCopy(RelationGetDescr(td->tg_relation));
+	if (st->segment.attnum != 0)
+		st->seg = IcpSegmentCreate(cxt, NULL);
 	st->newslot = MakeSingleTupleTableSlot(st->tupdesc, &TTSOpsHeapTuple);
 	st->oldslot = MakeSingleTupleTableSlot(st->tupdesc, &TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
@@ -232,9 +187,9 @@ ReadColumnsChanged(TrigState *st)
 {
 	int			i;
 
-	for (i = 0; i < st->nreadcols; i++)
+	for (i = 0; i < st->reader->nreadcols; i++)
 	{
-		int			att = st->readcols[i];
+		int			att = st->reader->readcols[i];
 		Form_pg_attribute a = TupleDescAttr(st->tupdesc, att);
 		bool		n1 = st->oldslot->tts_isnull[att];
 		bool		n2 = st->newslot->tts_isnull[att];
@@ -280,6 +235,51 @@ FitColumnDatum(TrigColumn *col, double fit)
 	return d;
 }
 
+/*
+ * Pin and bind the trigger's profile (and the segment's) to the table's row
+ * type: cheap while the key holds, else resolved again through the cache.
+ */
+static void
+ResolveTrigger(TrigState *st, TriggerData *td)
+{
+	Oid			reltype = RelationGetForm(td->tg_relation)->reltype;
+	IcpCompiled *cp;
+	IcpBinding *b;
+
+	if (IcpUseKeyValid(&st->key))
+		return;
+	st->key.valid = false;
+	cp = IcpAcquireProfileByName(td->tg_trigger->tgargs[0], true);
+	if (cp == NULL)
+		SetupError(td, ERRCODE_UNDEFINED_OBJECT,
+				   psprintf("icp profile \"%s\" does not exist", td->tg_trigger->tgargs[0]),
+				   "The first argument of icp_score_trigger is the name of a row of icp_profiles.");
+	PG_TRY();
+	{
+		b = IcpAcquireBinding(cp, reltype, -1);
+	}
+	PG_CATCH();
+	{
+		IcpUnpinProfile(cp);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	IcpRunSet(&st->run, cp, b);
+	if (st->seg)
+		IcpSegmentResolve(st->seg, reltype, -1);
+	if (!IcpReaderMatches(st->reader, reltype, -1))
+	{
+		IcpReaderFree(st->reader);
+		st->reader = NULL;
+		st->reader = IcpReaderCreate(st->mcxt, reltype, -1);
+	}
+	IcpReaderClearColumns(st->reader);
+	IcpReaderNeed(st->reader, b);
+	if (st->seg)
+		IcpSegmentNeed(st->seg, st->reader);
+	IcpUseKeyTake(&st->key);
+}
+
 /* BEFORE INSERT OR UPDATE FOR EACH ROW: write fit, grade and segment */
 Datum
 icp_score_trigger(PG_FUNCTION_ARGS)
@@ -289,6 +289,7 @@ icp_score_trigger(PG_FUNCTION_ARGS)
 	HeapTuple	tuple;
 	IcpAccount	acc;
 	IcpResult	res;
+	ErrorContextCallback errcb;
 	int			cols[3];
 	Datum		values[3];
 	bool		nulls[3];
@@ -314,34 +315,34 @@ icp_score_trigger(PG_FUNCTION_ARGS)
 	else if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) &&
 			 !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		SetupTrigger(fcinfo, td);	/* raises the setup error */
+	ResolveTrigger(st, td);
 
 	tuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-	ExecStoreHeapTuple(tuple, st->newslot, false);
-	slot_getsomeattrs(st->newslot, st->natts_needed);
-
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		bool		unchanged;
 
+		ExecStoreHeapTuple(tuple, st->newslot, false);
+		slot_getsomeattrs(st->newslot, st->reader->natts_needed);
 		ExecStoreHeapTuple(td->tg_trigtuple, st->oldslot, false);
-		slot_getsomeattrs(st->oldslot, st->natts_needed);
+		slot_getsomeattrs(st->oldslot, st->reader->natts_needed);
 		unchanged = !ReadColumnsChanged(st);
 		ExecClearTuple(st->oldslot);
+		ExecClearTuple(st->newslot);
 		if (unchanged &&
 			!heap_attisnull(tuple, st->fit.attnum, st->tupdesc) &&
 			(st->grade.attnum == 0 || !heap_attisnull(tuple, st->grade.attnum, st->tupdesc)) &&
 			(st->segment.attnum == 0 || !heap_attisnull(tuple, st->segment.attnum, st->tupdesc)))
-		{
-			ExecClearTuple(st->newslot);
 			return PointerGetDatum(tuple);
-		}
 	}
 
-	acc.values = st->newslot->tts_values;
-	acc.isnull = st->newslot->tts_isnull;
-	acc.tupdesc = st->tupdesc;
-	acc.json = NULL;
-	IcpScoreAccount(st->cp, st->binding, &acc, &res, NULL);
+	IcpAccountFromHeapTuple(st->reader, tuple, &acc);
+	errcb.callback = IcpScoringErrorCallback;
+	errcb.arg = &st->run;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	IcpScoreAccount(&st->run, &acc, &res, NULL);
+	error_context_stack = errcb.previous;
 
 	cols[n] = st->fit.attnum;
 	nulls[n] = res.fit_null;
@@ -365,7 +366,7 @@ icp_score_trigger(PG_FUNCTION_ARGS)
 		values[n] = win == NULL ? (Datum) 0 : TextColumnDatum(&st->segment, win->name);
 		n++;
 	}
-	ExecClearTuple(st->newslot);
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, st->tupdesc, n, cols,
-													 values, nulls));
+	tuple = heap_modify_tuple_by_cols(tuple, st->tupdesc, n, cols, values, nulls);
+	IcpAccountDone(st->reader);
+	return PointerGetDatum(tuple);
 }

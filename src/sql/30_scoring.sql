@@ -99,6 +99,12 @@ COMMENT ON FUNCTION @extschema@.icp_grade_columns("any") IS
 COMMENT ON FUNCTION @extschema@.icp_score_columns("any") IS
     'Internal: icp_score on the columns of a table row, as the planner rewrites it';
 
+-- Internal entry points are not for PUBLIC: the planner rewrite only uses
+-- them for roles granted EXECUTE (README, Privileges).
+REVOKE ALL ON FUNCTION @extschema@.icp_fit_columns("any") FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.icp_grade_columns("any") FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.icp_score_columns("any") FROM PUBLIC;
+
 COMMENT ON TYPE @extschema@.icp_score_result IS
     'Result of icp_score: fit 0-100, grade A-D, coverage 0-1 (share of weight whose outcome was known), knock-out flag, profile name';
 

@@ -11,6 +11,8 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.icp_segment_columns("any") IS
     'Internal: icp_segment on the columns of a table row, as the planner rewrites it';
 
+REVOKE ALL ON FUNCTION @extschema@.icp_segment_columns("any") FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.icp_segment(account record)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'icp_segment_record'
