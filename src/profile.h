@@ -160,6 +160,7 @@ typedef struct IcpUseKey
 	uint32		snap_cid;
 	uint32		snap_xmin;
 	uint32		snap_xmax;
+	uint32		snap_xcnt;
 	uint32		snap_lxid;
 	IcpSettings settings;
 } IcpUseKey;

@@ -254,6 +254,7 @@ IcpUseKeyTake(IcpUseKey *key)
 	key->snap_cid = snap ? snap->curcid : InvalidCommandId;
 	key->snap_xmin = snap ? snap->xmin : InvalidTransactionId;
 	key->snap_xmax = snap ? snap->xmax : InvalidTransactionId;
+	key->snap_xcnt = snap ? snap->xcnt : 0;
 	key->snap_lxid = MyProc ? MyProc->lxid : InvalidLocalTransactionId;
 	IcpCurrentSettings(&key->settings);
 }
@@ -271,10 +272,15 @@ IcpUseKeyValid(const IcpUseKey *key)
 		key->userid != GetUserId())
 		return false;
 	snap = CurrentReadSnapshot();
-	if (snap == NULL || snap->snapXactCompletionCount == 0 ||
-		key->snap_count != snap->snapXactCompletionCount ||
+
+	/*
+	 * Snapshots restored in parallel workers or imported carry no completion
+	 * count (0); they are then told apart by their other fields, which stay
+	 * fixed for the life of such a snapshot.
+	 */
+	if (snap == NULL || key->snap_count != snap->snapXactCompletionCount ||
 		key->snap_cid != snap->curcid || key->snap_xmin != snap->xmin ||
-		key->snap_xmax != snap->xmax ||
+		key->snap_xmax != snap->xmax || key->snap_xcnt != snap->xcnt ||
 		key->snap_lxid != (MyProc ? MyProc->lxid : InvalidLocalTransactionId))
 		return false;
 	return IcpSettingsMatch(&key->settings);
