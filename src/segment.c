@@ -2,7 +2,7 @@
  * segment.c
  *		icp_segment: which profile an account belongs to.
  *
- * DESIGN.md section 5: a profile matches an account when its grade is A, B
+ * A profile matches an account when its grade is A, B
  * or C.  The result is the matching exclude profile with the highest fit,
  * else the matching ideal profile with the highest fit, else NULL; ties go
  * to the name that sorts first byte-wise (C collation).  Without a list of
