@@ -95,6 +95,23 @@ IcpReaderMatches(IcpRowReader *r, Oid typid, int32 typmod)
 		r->tupdesc_id == assign_record_type_identifier(typid, typmod);
 }
 
+/*
+ * The reader *rp made fit row type typid/typmod (InvalidOid: jsonb), made
+ * anew in parent when it does not, reading no column yet.
+ */
+IcpRowReader *
+IcpReaderFor(IcpRowReader **rp, MemoryContext parent, Oid typid, int32 typmod)
+{
+	if (!IcpReaderMatches(*rp, typid, typmod))
+	{
+		IcpReaderFree(*rp);
+		*rp = NULL;
+		*rp = IcpReaderCreate(parent, typid, typmod);
+	}
+	IcpReaderClearColumns(*rp);
+	return *rp;
+}
+
 /* Forget which columns are read (before binding other profiles) */
 void
 IcpReaderClearColumns(IcpRowReader *r)
@@ -159,6 +176,17 @@ PlainColumn(IcpRowReader *r, Datum d)
 	return d;
 }
 
+/* Point an account at the reader's column values */
+static inline void
+RowAccount(IcpRowReader *r, IcpAccount *acc)
+{
+	acc->values = r->values;
+	acc->isnull = r->isnull;
+	acc->tupdesc = r->tupdesc;
+	acc->json = NULL;
+	acc->reader = r;
+}
+
 /* Copy the read columns of a deformed slot into the account */
 static void
 FromSlot(IcpRowReader *r, IcpAccount *acc)
@@ -176,11 +204,7 @@ FromSlot(IcpRowReader *r, IcpAccount *acc)
 			(r->varlena[att] ? PlainColumn(r, slot->tts_values[att]) :
 			 slot->tts_values[att]);
 	}
-	acc->values = r->values;
-	acc->isnull = r->isnull;
-	acc->tupdesc = r->tupdesc;
-	acc->json = NULL;
-	acc->reader = r;
+	RowAccount(r, acc);
 }
 
 /*
@@ -231,11 +255,7 @@ IcpAccountFromArgs(IcpRowReader *r, FunctionCallInfo fcinfo, int first,
 		r->values[att] = arg->isnull ? (Datum) 0 :
 			(r->varlena[att] ? PlainColumn(r, arg->value) : arg->value);
 	}
-	acc->values = r->values;
-	acc->isnull = r->isnull;
-	acc->tupdesc = r->tupdesc;
-	acc->json = NULL;
-	acc->reader = r;
+	RowAccount(r, acc);
 }
 
 /* A jsonb document (already detoasted by the caller) as an account */

@@ -62,6 +62,8 @@ extern IcpRowReader *IcpReaderCreate(MemoryContext parent, Oid typid, int32 typm
 extern void IcpReaderFree(IcpRowReader *r);
 extern bool IcpReaderMatches(IcpRowReader *r, Oid typid, int32 typmod);
 extern void IcpReaderClearColumns(IcpRowReader *r);
+extern IcpRowReader *IcpReaderFor(IcpRowReader **rp, MemoryContext parent,
+								  Oid typid, int32 typmod);
 extern void IcpReaderNeed(IcpRowReader *r, struct IcpBinding *b);
 
 extern void IcpAccountFromRecord(IcpRowReader *r, HeapTupleHeader th, IcpAccount *acc);

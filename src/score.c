@@ -197,14 +197,7 @@ IcpCallSiteResolve(IcpCallSite *cs, IcpProfileArg kind, void *arg,
 	IcpRunSet(&cs->run, cp, b);
 	cs->kind = kind;
 
-	if (!IcpReaderMatches(cs->reader, typid, typmod))
-	{
-		IcpReaderFree(cs->reader);
-		cs->reader = NULL;
-		cs->reader = IcpReaderCreate(cs->mcxt, typid, typmod);
-	}
-	IcpReaderClearColumns(cs->reader);
-	IcpReaderNeed(cs->reader, b);
+	IcpReaderNeed(IcpReaderFor(&cs->reader, cs->mcxt, typid, typmod), b);
 	IcpUseKeyTake(&cs->key);
 	return &cs->run;
 }

@@ -204,14 +204,7 @@ IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod)
 	seg->is_jsonb = !OidIsValid(typid);
 	seg->typid = typid;
 	seg->typmod = typmod;
-	if (!IcpReaderMatches(seg->reader, typid, typmod))
-	{
-		IcpReaderFree(seg->reader);
-		seg->reader = NULL;
-		seg->reader = IcpReaderCreate(seg->mcxt, typid, typmod);
-	}
-	IcpReaderClearColumns(seg->reader);
-	IcpSegmentNeed(seg, seg->reader);
+	IcpSegmentNeed(seg, IcpReaderFor(&seg->reader, seg->mcxt, typid, typmod));
 	IcpUseKeyTake(&seg->key);
 }
 

@@ -267,14 +267,7 @@ ResolveTrigger(TrigState *st, TriggerData *td)
 	IcpRunSet(&st->run, cp, b);
 	if (st->seg)
 		IcpSegmentResolve(st->seg, reltype, -1);
-	if (!IcpReaderMatches(st->reader, reltype, -1))
-	{
-		IcpReaderFree(st->reader);
-		st->reader = NULL;
-		st->reader = IcpReaderCreate(st->mcxt, reltype, -1);
-	}
-	IcpReaderClearColumns(st->reader);
-	IcpReaderNeed(st->reader, b);
+	IcpReaderNeed(IcpReaderFor(&st->reader, st->mcxt, reltype, -1), b);
 	if (st->seg)
 		IcpSegmentNeed(st->seg, st->reader);
 	IcpUseKeyTake(&st->key);
