@@ -4,3 +4,48 @@
 -- Every object is schema-qualified; nothing is adopted from the search_path.
 
 \echo Use "ALTER EXTENSION icp UPDATE TO '0.2'" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Stored profiles must pass the checks 0.2 makes on input (branch h2).
+--
+-- 0.2 refuses WITHIN intervals that now() cannot be moved back by (more than
+-- 1000 years) or that read differently under IntervalStyle sql_standard.
+-- 0.1 accepted them, and a dump of such a row would no longer restore.  So
+-- before anything else changes, every stored rule and every profile version
+-- is read again through the 0.2 input functions; if any is refused the
+-- update stops, listing what to fix.
+-- ---------------------------------------------------------------------------
+DO $$
+DECLARE
+    bad text[] := '{}';
+    r record;
+BEGIN
+    FOR r IN SELECT c.id, c.profile, c.rule::text AS rule
+               FROM @extschema@.icp_criteria AS c ORDER BY c.id LOOP
+        BEGIN
+            PERFORM r.rule::@extschema@.icp_rule;
+        EXCEPTION WHEN OTHERS THEN
+            bad := bad || pg_catalog.format('criterion %s of profile %L: %s',
+                                            r.id, r.profile, SQLERRM);
+        END;
+    END LOOP;
+    FOR r IN SELECT v.profile, v.version, v.value::text AS value
+               FROM @extschema@.icp_profile_versions AS v ORDER BY v.profile, v.version LOOP
+        BEGIN
+            PERFORM r.value::@extschema@.icp_profile;
+        EXCEPTION WHEN OTHERS THEN
+            bad := bad || pg_catalog.format('version %s of profile %L in icp_profile_versions: %s',
+                                            r.version, r.profile, SQLERRM);
+        END;
+    END LOOP;
+    IF pg_catalog.cardinality(bad) OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'icp 0.2 refuses % stored value(s) that icp 0.1 accepted',
+                        pg_catalog.cardinality(bad)
+            USING ERRCODE = 'check_violation',
+                  DETAIL = pg_catalog.array_to_string(bad, E'\n'),
+                  HINT = 'Correct the listed criteria (UPDATE icp_criteria), delete the listed '
+                         'profile versions (DELETE FROM icp_profile_versions), then run '
+                         'ALTER EXTENSION icp UPDATE again.';
+    END IF;
+END
+$$;

@@ -11,6 +11,7 @@
 
 #include "common/shortest_dec.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -478,6 +479,55 @@ typedef struct CompileState
 	IcpCompiled *cp;
 } CompileState;
 
+/* How messages name a profile: icp profile "x", or an anonymous value */
+static char *
+ProfileLabel(const char *name)
+{
+	return name ? psprintf("icp profile \"%s\"", name) :
+		pstrdup("an anonymous icp_profile value");
+}
+
+/* How messages name a criterion: by id when it has one, else by position */
+static char *
+CriterionLabel(int64 id, int index)
+{
+	return id != 0 ? psprintf("criterion %lld", (long long) id) :
+		psprintf("criterion %d", index + 1);
+}
+
+/*
+ * Check the WITHIN intervals of a decoded rule.  Values stored before the
+ * parser checked them (or built elsewhere) may hold intervals the scorer
+ * could not subtract from now(): refuse them here, naming the criterion,
+ * rather than failing on every row.
+ */
+static void
+CheckWithinIntervals(const IcpNode *node, IcpCompiled *cp, const IcpCriterion *c,
+					 int index)
+{
+	check_stack_depth();
+	if (node->tag != ICP_NODE_PRED)
+	{
+		for (int i = 0; i < node->nchildren; i++)
+			CheckWithinIntervals(node->children[i], cp, c, index);
+		return;
+	}
+	if (node->op == ICP_OP_WITHIN && node->nlits == 1)
+	{
+		char	   *err = NULL;
+		IcpWithinProblem problem = IcpCheckWithinInterval(node->lits[0].str, &err);
+
+		if (problem != ICP_WITHIN_OK)
+			IcpReportWithinProblem(problem, node->lits[0].str,
+								   psprintf("in %s of %s",
+											CriterionLabel(c->id, index),
+											ProfileLabel(cp->name)),
+								   psprintf("The criterion's rule is %s%s%s.",
+											c->rule_text, err ? ": " : "",
+											err ? err : ""));
+	}
+}
+
 /* Decode one criterion into the compiled profile */
 static void
 CompileCriterion(void *arg, int index, const IcpCriterionHeader *ch,
@@ -494,6 +544,7 @@ CompileCriterion(void *arg, int index, const IcpCriterionHeader *ch,
 	initStringInfo(&text);
 	IcpRuleToString(&text, c->rule);
 	c->rule_text = text.data;
+	CheckWithinIntervals(c->rule, cp, c, index);
 	cp->total_abs_weight += fabs(ch->weight);
 }
 

@@ -24,6 +24,25 @@
  */
 #define ICP_RULE_MAX_DEPTH 1000
 
+/*
+ * Largest interval WITHIN accepts, in years: the interval as a whole and
+ * each of its parts (months, days, time) at most this long, a year counted
+ * as 365.25 days and a month as a twelfth of that.  now() minus such an
+ * interval moves at most three times this far from now(), which stays a
+ * valid timestamp for any clock later than 1700 BC.
+ */
+#define ICP_WITHIN_MAX_YEARS 1000
+
+/* What is wrong with the interval of a WITHIN predicate, if anything */
+typedef enum IcpWithinProblem
+{
+	ICP_WITHIN_OK = 0,
+	ICP_WITHIN_INVALID,			/* interval_in refuses it */
+	ICP_WITHIN_STYLE_DEPENDENT, /* reads differently under some IntervalStyle */
+	ICP_WITHIN_NOT_POSITIVE,	/* zero or negative */
+	ICP_WITHIN_TOO_LARGE		/* beyond ICP_WITHIN_MAX_YEARS */
+} IcpWithinProblem;
+
 typedef enum IcpNodeTag
 {
 	ICP_NODE_AND = 1,
@@ -129,5 +148,19 @@ extern bool IcpIsRuleKeyword(const char *word);
 
 /* Parse text and return the serialized canonical value (used by casts too) */
 extern IcpRule *IcpRuleFromCString(const char *str, int len);
+
+/*
+ * Check the interval text of a WITHIN predicate; on ICP_WITHIN_INVALID,
+ * *err receives interval_in's message.
+ */
+extern IcpWithinProblem IcpCheckWithinInterval(const char *text, char **err);
+
+/*
+ * Report a WITHIN problem.  interval is the text to quote, where says where
+ * it is ("in rule \"...\"", "in criterion 3 of icp profile \"p\""), detail
+ * is a full sentence or NULL.
+ */
+extern void IcpReportWithinProblem(IcpWithinProblem problem, const char *interval,
+								   const char *where, const char *detail) pg_attribute_noreturn();
 
 #endif							/* ICP_RULE_H */
