@@ -604,6 +604,7 @@ icp_learn(PG_FUNCTION_ARGS)
 
 	ms = opt.min_support > 0 ? opt.min_support : Max(10, (ntrain + 1999) / 2000);
 	LearnBuildFeatures(st, &fl, ntrain, ms, &opt);
+	LearnCapFeatures(st, &fl);
 	elog(DEBUG1, "icp_learn: features chosen at %.3f s", LearnSecondsSince(start));
 	LearnBuildDesigns(st, &fl, &train, &test);
 	elog(DEBUG1, "icp_learn: designs built at %.3f s", LearnSecondsSince(start));

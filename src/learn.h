@@ -41,6 +41,15 @@ typedef struct LearnDesign
 #define MEMORY_BUDGET	((double) 150 * 1024 * 1024)	/* bytes of row storage */
 #define QUANTILE_ROWS	100000	/* values sorted to find bin bounds */
 
+/*
+ * Most features the fit takes.  Newton's method keeps a dense Hessian: with
+ * its Cholesky factor that is 2 (p + 1)^2 doubles, 64 MB at 2,000 features,
+ * next to MEMORY_BUDGET of row storage; the factorisation costs p^3 / 6
+ * operations per iteration.  Candidates beyond this are dropped, the least
+ * supported first (LearnCapFeatures).
+ */
+#define LEARN_MAX_FEATURES 2000
+
 typedef enum LearnKind
 {
 	LEARN_CAT,					/* categorical: value = 'x' */
@@ -165,6 +174,7 @@ extern double LearnSecondsSince(TimestampTz start);
 /* learn_features.c */
 extern void LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain,
 							   int64 ms, const LearnOptions *o);
+extern void LearnCapFeatures(LearnState *st, FeatureList *fl);
 extern void LearnBuildDesigns(LearnState *st, FeatureList *fl,
 							  LearnDesign *train, LearnDesign *test);
 
