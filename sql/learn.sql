@@ -1,5 +1,5 @@
--- icp_learn: learn a logistic profile from won/lost history (DESIGN.md
--- section 5).  The data is generated with a fixed seed from a known
+-- icp_learn: learn a logistic profile from won/lost history (README,
+-- Learning).  The data is generated with a fixed seed from a known
 -- logistic model, so the learned profile can be checked against the truth.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS icp;

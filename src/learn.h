@@ -1,6 +1,12 @@
 /*
  * learn.h
- *		Learning logistic profiles from won/lost history (DESIGN.md section 5).
+ *		Learning logistic profiles from won/lost history.
+ *
+ * icp_learn(profile, source, outcome [, attributes] [, options]) reads a
+ * table of past leads with a won/lost outcome and writes (or replaces) a
+ * logistic profile whose criteria are readable rules: frequent values,
+ * quantile bins, booleans, array elements and missingness, each weighted by
+ * its log-odds, the intercept becoming the profile's bias.
  *
  * learn.c is the SQL entry point (columns, options, writing the profile);
  * learn_scan.c reads the source in one scan into a compact per-row encoding;

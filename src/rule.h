@@ -3,10 +3,33 @@
  *		The icp_rule type: parse tree, compact binary form and printing.
  *
  * A rule is one boolean condition over the attributes of an account, written
- * like a SQL condition (DESIGN.md section 3).  Text is parsed into a tree of
- * IcpNode, which is serialized into a position-independent byte stream (the
- * varlena IcpRule, also the binary send/recv payload).  Everything that reads
- * a stored rule deserializes it back into a tree.
+ * like a SQL condition.  The grammar (keywords case-insensitive, plain
+ * identifiers folded to lower case, "quoted" ones kept):
+ *
+ *	rule	  := or_expr
+ *	or_expr   := and_expr { OR and_expr }
+ *	and_expr  := not_expr { AND not_expr }
+ *	not_expr  := NOT not_expr | '(' or_expr ')' | predicate
+ *	predicate := attr cmp literal
+ *			   | attr [NOT] IN '(' literal { ',' literal } ')'
+ *			   | attr [NOT] BETWEEN literal AND literal
+ *			   | attr IS [NOT] NULL | attr IS [NOT] TRUE | attr IS [NOT] FALSE
+ *			   | attr [NOT] LIKE string | attr [NOT] ILIKE string
+ *			   | attr ~ string | attr ~* string
+ *			   | attr CONTAINS literal
+ *			   | attr CONTAINS ANY '(' literal { ',' literal } ')'
+ *			   | attr CONTAINS ALL '(' literal { ',' literal } ')'
+ *			   | attr WITHIN string			(an interval before now())
+ *	attr	  := identifier { '.' identifier }	(a.b: key b of jsonb column a)
+ *	cmp		  := = | <> | != | < | <= | > | >=
+ *	literal   := [+|-] number | 'string' | TRUE | FALSE
+ *
+ * Semantics are SQL's (NULL makes a predicate unknown; three-valued logic);
+ * what each operator means on each column type is decided when a profile is
+ * bound to a row type (bind.h).  Text is parsed into a tree of IcpNode,
+ * which is serialized into a position-independent byte stream (the varlena
+ * IcpRule, also the binary send/recv payload).  Everything that reads a
+ * stored rule deserializes it back into a tree.
  */
 #ifndef ICP_RULE_H
 #define ICP_RULE_H

@@ -2,7 +2,7 @@
  * rule_parse.c
  *		Tokenizer and recursive-descent parser for the rule language.
  *
- * Turns rule text (DESIGN.md section 3) into an IcpNode tree.  Keywords are
+ * Turns rule text (the grammar is in rule.h) into an IcpNode tree.  Keywords are
  * case-insensitive, plain identifiers are folded to lower case, numbers are
  * canonicalised through numeric_in/numeric_out, AND/OR are flattened, and
  * regular expressions, LIKE patterns and WITHIN intervals are validated here
