@@ -6,7 +6,7 @@
 \echo Use "ALTER EXTENSION icp UPDATE TO '0.2'" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
--- Stored profiles must pass the checks 0.2 makes on input (branch h2).
+-- Stored profiles must pass the checks 0.2 makes on input.
 --
 -- 0.2 refuses WITHIN intervals that now() cannot be moved back by (more than
 -- 1000 years) or that read differently under IntervalStyle sql_standard, and
