@@ -1,5 +1,5 @@
--- icp_learn: learn a logistic profile from won/lost history (DESIGN.md
--- section 5).  The data is generated with a fixed seed from a known
+-- icp_learn: learn a logistic profile from won/lost history (README,
+-- Learning).  The data is generated with a fixed seed from a known
 -- logistic model, so the learned profile can be checked against the truth.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS icp;
@@ -169,7 +169,38 @@ SELECT * FROM icp_learn('bad', 'learn_train', 'won', ARRAY['industry']);
 RESET ROLE;
 DROP ROLE icp_learn_nobody;
 
-DELETE FROM icp_profiles WHERE name IN ('learned', 'odd');
+-- Many distinct values.  A column with 20,000 distinct names gives no
+-- criteria (no value has the support), and learning still works from the
+-- other columns; asked to keep every value, it keeps max_values of them.
+CREATE TABLE learn_names AS
+SELECT g AS lead_id, 'lead ' || g AS name, (ARRAY['saas', 'retail', 'media'])[1 + g % 3] AS segment,
+       (g % 3 = 0) = ((g * 7919) % 10 < 8) AS won
+  FROM generate_series(1, 20000) g;
+SELECT rows_used, criteria FROM icp_learn('names', 'learn_names', 'won');
+SELECT rule FROM icp_criteria WHERE profile = 'names' ORDER BY rule::text;
+SELECT rows_used, criteria
+  FROM icp_learn('names-all', 'learn_names', 'won', options => '{"max_values": 1000, "min_support": 1}');
+SELECT count(*) AS name_criteria FROM icp_criteria
+ WHERE profile = 'names-all' AND rule::text LIKE 'name =%';
+-- More candidate features than the fit takes (2,000: its Hessian is dense):
+-- the least supported are left out, with a NOTICE, and the fit goes on.
+-- Here 400 values of b on 6 rows each, 800 of a on 3 rows and 1,000 of c
+-- (max_values of its 1,200) on 2 rows: 2,200 candidates, and 200 values of c
+-- are left out.
+CREATE TABLE learn_wide AS
+SELECT g AS lead_id, 'a' || (g % 800) AS a, 'b' || (g % 400) AS b, 'c' || (g % 1200) AS c,
+       (g % 800) < 200 OR (g % 400) < 50 AS won
+  FROM generate_series(1, 2400) g;
+SET client_min_messages = notice;
+SELECT rows_used, criteria <= 2000 AS within_cap, train_auc > 0.9 AS learned
+  FROM icp_learn('wide', 'learn_wide', 'won', options => '{"max_values": 1000, "min_support": 2}');
+RESET client_min_messages;
+SELECT substr(rule::text, 1, 1) AS attribute, count(*) AS criteria
+  FROM icp_criteria WHERE profile = 'wide' GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS fits_not_null FROM learn_wide l WHERE icp_fit(l, 'wide') IS NOT NULL;
+
+DELETE FROM icp_profiles WHERE name IN ('learned', 'odd', 'names', 'names-all', 'wide');
+DROP TABLE learn_names, learn_wide;
 DROP FUNCTION learn_auc(float8[], boolean[]);
 DROP TABLE learn_history, learn_train, learn_test, learn_odd, learn_empty;
 DROP SEQUENCE learn_seq;

@@ -80,6 +80,22 @@ SELECT 'a WITHIN ''-30 days'''::icp_rule;
 SELECT 'a WITHIN ''0'''::icp_rule;
 SELECT 'a WITHIN ''1 month -40 days'''::icp_rule;
 SELECT 'a WITHIN ''1 month -20 days'''::icp_rule;
+-- ... of at most 1000 years (365250 days), as a whole and in each part, so
+-- that now() minus it is always a valid timestamp
+SELECT 'a WITHIN ''1000 years'''::icp_rule AS longest, 'a WITHIN ''365250 days'''::icp_rule AS in_days,
+       'a WITHIN ''8766000 hours'''::icp_rule AS in_hours;
+SELECT 'a WITHIN ''1000000 years'''::icp_rule;
+SELECT 'a WITHIN ''1001 years'''::icp_rule;
+SELECT 'a WITHIN ''365251 days'''::icp_rule;
+SELECT 'a WITHIN ''1000 years 1 day'''::icp_rule;
+SELECT 'a WITHIN ''1001 years -400 days'''::icp_rule;
+SELECT 'a WITHIN ''178000000 years'''::icp_rule;
+-- ... that reads the same under every IntervalStyle: sql_standard makes the
+-- unsigned parts after a leading minus negative
+SELECT 'a WITHIN ''-1 day 40 hours'''::icp_rule;
+SELECT 'a WITHIN ''-1 year 13 months'''::icp_rule;
+SELECT 'a WITHIN ''-1 day +40 hours'''::icp_rule AS explicit_signs,
+       'a WITHIN ''1 day -1 hour'''::icp_rule AS no_leading_minus;
 -- numbers must fit numeric
 SELECT 'a = 1e1001'::icp_rule;
 SELECT 'a = 1e-1001'::icp_rule;
@@ -110,6 +126,8 @@ SELECT left(rule, 40) AS rule, pg_temp.sqlstate_of(rule) FROM (VALUES
     ('a LIKE ''\'''),
     ('a WITHIN ''soon'''),
     ('a WITHIN ''-1 day'''),
+    ('a WITHIN ''1000000 years'''),
+    ('a WITHIN ''-1 day 40 hours'''),
     ('a = 1e5000'),
     ('a = ' || repeat('9', 200000)),
     (repeat('(', 2000) || 'a = 1' || repeat(')', 2000)),
@@ -197,8 +215,45 @@ SELECT label, pg_temp.receive(decode(payload, 'hex')) FROM (VALUES
     ('NOT without operand'       , '0103'),
     ('invalid regex'             , '01040e000100000001610000000102000000022828'),
     ('invalid interval'          , '010413000100000001610000000102000000037a7a7a'),
+    ('interval of 1000000 years' , '0104130001000000016100000001020000000d' || encode(convert_to('1000000 years', 'UTF8'), 'hex')),
+    ('interval by IntervalStyle' , '0104130001000000016100000001020000000f' || encode(convert_to('-1 day 40 hours', 'UTF8'), 'hex')),
     ('NOT 2000 deep'             , '01' || repeat('03', 2000) || '04090001000000016100000000')
 ) v(label, payload);
 
 DROP TABLE rule_received;
 DROP FUNCTION pg_temp.receive(bytea);
+
+-- WITHIN and IntervalStyle: an accepted interval means the same in every
+-- session, so scores do not depend on the session's IntervalStyle
+CREATE TEMP TABLE within_seen (id int, seen timestamptz);
+INSERT INTO within_seen VALUES (1, now() - interval '10 hours'), (2, now() - interval '20 hours');
+SELECT id, icp_fit(s, '{"criteria": [{"rule": "seen WITHIN ''-1 day +40 hours''", "weight": 1}]}'::icp_profile) AS fit_postgres
+  FROM within_seen s ORDER BY id;
+SET IntervalStyle = sql_standard;
+SELECT id, icp_fit(s, '{"criteria": [{"rule": "seen WITHIN ''-1 day +40 hours''", "weight": 1}]}'::icp_profile) AS fit_sql_standard
+  FROM within_seen s ORDER BY id;
+SELECT '{"criteria": [{"rule": "seen WITHIN ''-1 day 40 hours''", "weight": 1}]}'::icp_profile;
+RESET IntervalStyle;
+
+-- a rule stored before these checks (icp 0.1 accepted WITHIN '1000000 years')
+-- is refused when its profile is compiled, naming the profile and criterion,
+-- instead of failing on every row with "timestamp out of range"; fixing the
+-- criterion makes the profile score again.  The old value is planted with a
+-- binary-coercible cast, as only a value stored by 0.1 could be.
+INSERT INTO icp_profiles (name) VALUES ('old-within');
+BEGIN;
+CREATE CAST (bytea AS icp_rule) WITHOUT FUNCTION;
+INSERT INTO icp_criteria (id, profile, rule, weight)
+VALUES (9001, 'old-within', ('\x0104130001000000047365656e00000001020000000d'::bytea
+                       || convert_to('1000000 years', 'UTF8'))::icp_rule, 10);
+DROP CAST (bytea AS icp_rule);
+COMMIT;
+SELECT rule FROM icp_criteria WHERE profile = 'old-within';
+SELECT id, icp_fit(s, 'old-within') FROM within_seen s ORDER BY id;
+SELECT id, icp_fit(s, (SELECT value FROM icp_profile_versions
+                        WHERE profile = 'old-within' AND valid_to IS NULL)) FROM within_seen s ORDER BY id;
+UPDATE icp_criteria SET rule = 'seen WITHIN ''15 hours''' WHERE profile = 'old-within';
+SELECT id, icp_fit(s, 'old-within') FROM within_seen s ORDER BY id;
+DELETE FROM icp_profiles WHERE name = 'old-within';
+DELETE FROM icp_profile_versions WHERE profile = 'old-within';
+DROP TABLE within_seen;

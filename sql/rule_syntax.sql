@@ -1,5 +1,5 @@
 --
--- rule_syntax: a tour of the icp_rule language (DESIGN.md section 3).
+-- rule_syntax: a tour of the icp_rule language (README, The rule language).
 -- Each rule is shown as written and in its canonical form; the canonical
 -- form parses back to the same value, in text and in binary.
 --

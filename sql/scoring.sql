@@ -1,4 +1,4 @@
--- Scoring: icp_fit, icp_grade, icp_score, icp_explain (DESIGN.md section 4)
+-- Scoring: icp_fit, icp_grade, icp_score, icp_explain (README, Scoring)
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS icp;
 RESET client_min_messages;
@@ -21,7 +21,8 @@ INSERT INTO leads VALUES
     (4, 'Ghost Ltd',   NULL,       NULL, NULL, NULL),
     (5, 'Fin Corp',    'fintech',  900,  'AT', '{salesforce}');
 
--- the profile from DESIGN.md section 1
+-- a mid-market SaaS profile: software and fintech companies of 50-1000 staff,
+-- preferably in DE, AT or CH and on Salesforce; the staff range is a knock-out
 INSERT INTO icp_profiles (name, description) VALUES ('mid-market-saas', 'EU SaaS, 50-1000 staff');
 INSERT INTO icp_criteria (profile, rule, weight, required) VALUES
     ('mid-market-saas', 'industry IN (''software'', ''fintech'')', 30, false),

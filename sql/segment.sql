@@ -1,4 +1,4 @@
--- icp_segment: which profile an account belongs to (DESIGN.md section 5).
+-- icp_segment: which profile an account belongs to (README, Segmentation).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS icp;
 RESET client_min_messages;

@@ -604,6 +604,7 @@ icp_learn(PG_FUNCTION_ARGS)
 
 	ms = opt.min_support > 0 ? opt.min_support : Max(10, (ntrain + 1999) / 2000);
 	LearnBuildFeatures(st, &fl, ntrain, ms, &opt);
+	LearnCapFeatures(st, &fl);
 	elog(DEBUG1, "icp_learn: features chosen at %.3f s", LearnSecondsSince(start));
 	LearnBuildDesigns(st, &fl, &train, &test);
 	elog(DEBUG1, "icp_learn: designs built at %.3f s", LearnSecondsSince(start));
@@ -625,7 +626,18 @@ icp_learn(PG_FUNCTION_ARGS)
 	notes = palloc(sizeof(char *) * Max(fl.n, 1));
 	weights = palloc(sizeof(double) * Max(fl.n, 1));
 	for (int j = 0; j <= fl.n; j++)
+	{
 		w[j] = round(w[j] * 10000.0) / 10000.0;
+		/* the profile tables hold weights within +-ICP_MAX_WEIGHT only */
+		if (!(fabs(w[j]) <= ICP_MAX_WEIGHT))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("icp_learn could not fit profile \"%s\": a weight came out as %g",
+							name, w[j]),
+					 errdetail("Weights must lie between -%s and %s.",
+							   CppAsString2(ICP_MAX_WEIGHT), CppAsString2(ICP_MAX_WEIGHT)),
+					 errhint("Some attribute separates won from lost perfectly; raise the option l2.")));
+	}
 	for (int j = 0; j < fl.n; j++)
 	{
 		if (w[j] == 0.0)

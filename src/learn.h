@@ -1,6 +1,12 @@
 /*
  * learn.h
- *		Learning logistic profiles from won/lost history (DESIGN.md section 5).
+ *		Learning logistic profiles from won/lost history.
+ *
+ * icp_learn(profile, source, outcome [, attributes] [, options]) reads a
+ * table of past leads with a won/lost outcome and writes (or replaces) a
+ * logistic profile whose criteria are readable rules: frequent values,
+ * quantile bins, booleans, array elements and missingness, each weighted by
+ * its log-odds, the intercept becoming the profile's bias.
  *
  * learn.c is the SQL entry point (columns, options, writing the profile);
  * learn_scan.c reads the source in one scan into a compact per-row encoding;
@@ -40,6 +46,15 @@ typedef struct LearnDesign
 #define LARGE_INPUT		1000000 /* rows from which progress is reported */
 #define MEMORY_BUDGET	((double) 150 * 1024 * 1024)	/* bytes of row storage */
 #define QUANTILE_ROWS	100000	/* values sorted to find bin bounds */
+
+/*
+ * Most features the fit takes.  Newton's method keeps a dense Hessian: with
+ * its Cholesky factor that is 2 (p + 1)^2 doubles, 64 MB at 2,000 features,
+ * next to MEMORY_BUDGET of row storage; the factorisation costs p^3 / 6
+ * operations per iteration.  Candidates beyond this are dropped, the least
+ * supported first (LearnCapFeatures).
+ */
+#define LEARN_MAX_FEATURES 2000
 
 typedef enum LearnKind
 {
@@ -165,6 +180,7 @@ extern double LearnSecondsSince(TimestampTz start);
 /* learn_features.c */
 extern void LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain,
 							   int64 ms, const LearnOptions *o);
+extern void LearnCapFeatures(LearnState *st, FeatureList *fl);
 extern void LearnBuildDesigns(LearnState *st, FeatureList *fl,
 							  LearnDesign *train, LearnDesign *test);
 

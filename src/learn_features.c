@@ -467,6 +467,127 @@ RowFeatures(LearnState *st, int64 r, uint16 *out)
 	return k;
 }
 
+/* Most features stored row r can have: one per attribute, all array elements */
+static int64
+RowBound(LearnState *st, int64 r)
+{
+	int64		bound = 0;
+
+	for (int ai = 0; ai < st->natts; ai++)
+	{
+		LearnAttr  *a = &st->atts[ai];
+
+		if (a->kind != LEARN_ARR || a->acnt[r] == ARR_NULL)
+			bound++;
+		else
+			bound += a->acnt[r];
+	}
+	return bound;
+}
+
+/* Comparator: feature indexes by support descending, then index */
+static int
+CmpFeatureSupport(const void *a, const void *b, void *arg)
+{
+	const int64 *support = (const int64 *) arg;
+	int			x = *(const int *) a,
+				y = *(const int *) b;
+
+	if (support[x] != support[y])
+		return support[x] > support[y] ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* Renumber a feature index through map (-1 stays -1) */
+static inline int32
+Renumber(const int32 *map, int32 f)
+{
+	return f >= 0 ? map[f] : -1;
+}
+
+/*
+ * Keep at most LEARN_MAX_FEATURES features: the ones true on the most
+ * training rows (ties: the earlier one).  A dropped value, element, bin or
+ * NULL joins its attribute's reference level, as a rare value does.  The
+ * kept features keep their order; a NOTICE says how many were dropped.
+ */
+void
+LearnCapFeatures(LearnState *st, FeatureList *fl)
+{
+	int			n = fl->n;
+	int64	   *support;
+	int		   *order;
+	int32	   *map;
+	uint16	   *buf;
+	int64		maxrow = 1;
+	int			next = 0;
+	int64		cutoff;
+
+	if (n <= LEARN_MAX_FEATURES)
+		return;
+
+	/* exact support of every candidate on the training rows */
+	for (int64 r = 0; r < st->nstored; r++)
+		maxrow = Max(maxrow, RowBound(st, r));
+	buf = palloc(sizeof(uint16) * maxrow);
+	support = palloc0(sizeof(int64) * n);
+	for (int64 r = 0; r < st->nstored; r++)
+	{
+		int			k;
+
+		if (st->hold[r])
+			continue;
+		k = RowFeatures(st, r, buf);
+		for (int j = 0; j < k; j++)
+			support[buf[j]]++;
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+
+	order = palloc(sizeof(int) * n);
+	for (int f = 0; f < n; f++)
+		order[f] = f;
+	qsort_arg(order, n, sizeof(int), CmpFeatureSupport, support);
+	cutoff = support[order[LEARN_MAX_FEATURES - 1]];
+	map = palloc(sizeof(int32) * n);
+	for (int f = 0; f < n; f++)
+		map[f] = -1;
+	for (int i = 0; i < LEARN_MAX_FEATURES; i++)
+		map[order[i]] = 0;
+	for (int f = 0; f < n; f++)
+		if (map[f] == 0)
+		{
+			map[f] = next;
+			fl->f[next++] = fl->f[f];
+		}
+	fl->n = next;
+
+	for (int ai = 0; ai < st->natts; ai++)
+	{
+		LearnAttr  *a = &st->atts[ai];
+
+		a->null_feat = Renumber(map, a->null_feat);
+		a->true_feat = Renumber(map, a->true_feat);
+		if (a->kind == LEARN_CAT || a->kind == LEARN_ARR)
+			for (uint32 c = 0; c < a->dict.nvalues; c++)
+				a->feat_of_code[c] = Renumber(map, a->feat_of_code[c]);
+		if (a->kind == LEARN_NUM && a->ncuts > 0)
+			for (int b = 0; b <= a->ncuts; b++)
+				a->bin_feat[b] = Renumber(map, a->bin_feat[b]);
+	}
+
+	ereport(NOTICE,
+			(errmsg("icp_learn: fitting the %d most frequent of %d candidate features",
+					LEARN_MAX_FEATURES, n),
+			 errdetail("The fit takes at most %d features; the %d left out are true on at most " INT64_FORMAT " training rows each and count as their attribute's reference level.",
+					   LEARN_MAX_FEATURES, n - LEARN_MAX_FEATURES, cutoff),
+			 errhint("Raise the option min_support, or lower max_values or bins, to choose the features yourself.")));
+	pfree(buf);
+	pfree(support);
+	pfree(order);
+	pfree(map);
+}
+
 /* Build the training and holdout designs; counts each feature's support */
 void
 LearnBuildDesigns(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesign *test)

@@ -20,6 +20,14 @@
 
 #define ICP_PROFILE_FORMAT_VERSION 1
 
+/*
+ * Largest absolute value of a criterion's weight and of a profile's bias.
+ * Sums of weights then stay finite for any number of criteria a profile can
+ * have (it would take 10^296 of them to overflow a float8), so no fit is NaN.
+ * The icp_criteria and icp_profiles tables check the same bound.
+ */
+#define ICP_MAX_WEIGHT 1e12
+
 typedef enum IcpKind
 {
 	ICP_KIND_IDEAL = 0,

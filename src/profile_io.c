@@ -11,6 +11,7 @@
 
 #include "common/shortest_dec.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -47,6 +48,56 @@ IcpMissingName(IcpMissing missing)
 	return missing == ICP_MISSING_PENALIZE ? "penalize" : "ignore";
 }
 
+/* How messages name a profile: icp profile "x", or an anonymous value */
+static char *
+ProfileLabel(const char *name)
+{
+	return name ? psprintf("icp profile \"%s\"", name) :
+		pstrdup("an anonymous icp_profile value");
+}
+
+/* How messages name a criterion: by id when it has one, else by position */
+static char *
+CriterionLabel(int64 id, int index)
+{
+	return id != 0 ? psprintf("criterion %lld", (long long) id) :
+		psprintf("criterion %d", index + 1);
+}
+
+/*
+ * Raise 22003 for a weight (what = "weight of criterion 3") or bias outside
+ * +-ICP_MAX_WEIGHT; value is its text.
+ */
+static void
+pg_attribute_noreturn()
+ReportWeightOutOfRange(const char *what, const char *value, const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s is out of range in %s", what, ProfileLabel(name)),
+			 errdetail("The value is %s; weights and the bias must be numbers between -%s and %s, which keeps every sum of weights finite.",
+					   value, CppAsString2(ICP_MAX_WEIGHT), CppAsString2(ICP_MAX_WEIGHT)),
+			 errhint("Only the ratios of the weights matter in a points profile; in a logistic profile a weight or bias beyond 40 already settles the fit.")));
+}
+
+/* The shortest text that reads back as d (NaN and Infinity spelled so) */
+static char *
+DoubleText(double d)
+{
+	char	   *buf = palloc(DOUBLE_SHORTEST_DECIMAL_LEN);
+
+	double_to_shortest_decimal_buf(d, buf);
+	return buf;
+}
+
+/* Check a weight or bias against +-ICP_MAX_WEIGHT (NaN never passes) */
+static void
+CheckWeight(double w, const char *what, const char *name)
+{
+	if (!(fabs(w) <= ICP_MAX_WEIGHT))
+		ReportWeightOutOfRange(what, DoubleText(w), name);
+}
+
 /* Raise the error for an invalid profile setting */
 static void
 ReportBadProfile(const char *what, const char *detail)
@@ -57,7 +108,13 @@ ReportBadProfile(const char *what, const char *detail)
 			 detail ? errdetail("%s", detail) : 0));
 }
 
-/* Check the settings shared by tables, JSON input and IcpBuildProfile */
+/*
+ * Check the settings shared by tables, JSON input and IcpBuildProfile.  The
+ * bound on the bias (and the weights) is left to the JSON input, the table
+ * constraints and compiling: the history trigger builds values from the
+ * tables, and while a database still holds an out-of-range weight from icp
+ * 0.1 that must not block the edits that correct it.
+ */
 static void
 ValidateProfileSettings(double bias, const double *t)
 {
@@ -282,6 +339,45 @@ JsonNumber(JsonbValue *v, const char *key)
 	return d;
 }
 
+/*
+ * A weight or bias from JSON as a double, refusing (22003) a number beyond
+ * +-ICP_MAX_WEIGHT before converting it, so that 1e400 gets the same error
+ * as 1e13 rather than a float8 overflow
+ */
+static double
+JsonWeight(JsonbValue *v, const char *key, const char *what, const char *name)
+{
+	Datum		num;
+	Datum		bound;
+
+	if (v->type != jbvNumeric)
+		ReportBadJson(psprintf("\"%s\" must be a number", key), NULL);
+	num = NumericGetDatum(v->val.numeric);
+	bound = NumericGetDatum(int64_to_numeric((int64) ICP_MAX_WEIGHT));
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+										  DirectFunctionCall1(numeric_abs, num),
+										  bound)) > 0)
+	{
+		char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, num));
+
+		if (strlen(text) > 24)
+		{
+			/* 1e400 as 1e+400, not 401 digits: drop the mantissa's zeros */
+			char	   *sci = numeric_out_sci(v->val.numeric, 15);
+			char	   *e = strchr(sci, 'e');
+			char	   *z = e;
+
+			while (z > sci && z[-1] == '0')
+				z--;
+			if (z > sci && z[-1] == '.')
+				z--;
+			text = psprintf("%.*s%s", (int) (z - sci), sci, e);
+		}
+		ReportWeightOutOfRange(what, text, name);
+	}
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, num));
+}
+
 /* A JSON boolean, or an error naming the key */
 static bool
 JsonBool(JsonbValue *v, const char *key)
@@ -331,6 +427,8 @@ IcpProfileFromJson(const char *json)
 	double		bias = 0;
 	double		thresholds[3] = {80, 60, 40};
 	List	   *criteria = NIL;
+	JsonbValue	bias_v;
+	bool		have_bias = false;
 	int			n,
 				i;
 	int64	   *ids;
@@ -392,7 +490,11 @@ IcpProfileFromJson(const char *json)
 							  "The missing policy is \"ignore\" or \"penalize\".");
 		}
 		else if (strcmp(key, "bias") == 0)
-			bias = JsonNumber(&v, key);
+		{
+			/* read once the name is known: keys come sorted, bias first */
+			bias_v = v;
+			have_bias = true;
+		}
 		else if (strcmp(key, "grade_thresholds") == 0)
 		{
 			List	   *elems = JsonArrayElements(&v, key);
@@ -410,6 +512,9 @@ IcpProfileFromJson(const char *json)
 			ReportBadJson(psprintf("unknown key \"%s\"", key),
 						  "Known keys are name, kind, model, bias, missing, grade_thresholds and criteria.");
 	}
+
+	if (have_bias)
+		bias = JsonWeight(&bias_v, "bias", "bias", name);
 
 	n = list_length(criteria);
 	ids = palloc0(sizeof(int64) * Max(n, 1));
@@ -442,7 +547,9 @@ IcpProfileFromJson(const char *json)
 				have_rule = true;
 			}
 			else if (strcmp(key, "weight") == 0)
-				weights[i] = JsonNumber(&v, key);
+				weights[i] = JsonWeight(&v, key,
+										psprintf("weight of %s", CriterionLabel(ids[i], i)),
+										name);
 			else if (strcmp(key, "required") == 0)
 				required[i] = JsonBool(&v, key);
 			else if (strcmp(key, "id") == 0)
@@ -478,6 +585,39 @@ typedef struct CompileState
 	IcpCompiled *cp;
 } CompileState;
 
+/*
+ * Check the WITHIN intervals of a decoded rule.  Values stored before the
+ * parser checked them (or built elsewhere) may hold intervals the scorer
+ * could not subtract from now(): refuse them here, naming the criterion,
+ * rather than failing on every row.
+ */
+static void
+CheckWithinIntervals(const IcpNode *node, IcpCompiled *cp, const IcpCriterion *c,
+					 int index)
+{
+	check_stack_depth();
+	if (node->tag != ICP_NODE_PRED)
+	{
+		for (int i = 0; i < node->nchildren; i++)
+			CheckWithinIntervals(node->children[i], cp, c, index);
+		return;
+	}
+	if (node->op == ICP_OP_WITHIN && node->nlits == 1)
+	{
+		char	   *err = NULL;
+		IcpWithinProblem problem = IcpCheckWithinInterval(node->lits[0].str, &err);
+
+		if (problem != ICP_WITHIN_OK)
+			IcpReportWithinProblem(problem, node->lits[0].str,
+								   psprintf("in %s of %s",
+											CriterionLabel(c->id, index),
+											ProfileLabel(cp->name)),
+								   psprintf("The criterion's rule is %s%s%s.",
+											c->rule_text, err ? ": " : "",
+											err ? err : ""));
+	}
+}
+
 /* Decode one criterion into the compiled profile */
 static void
 CompileCriterion(void *arg, int index, const IcpCriterionHeader *ch,
@@ -494,6 +634,9 @@ CompileCriterion(void *arg, int index, const IcpCriterionHeader *ch,
 	initStringInfo(&text);
 	IcpRuleToString(&text, c->rule);
 	c->rule_text = text.data;
+	CheckWeight(c->weight, psprintf("weight of %s", CriterionLabel(c->id, index)),
+				cp->name);
+	CheckWithinIntervals(c->rule, cp, c, index);
 	cp->total_abs_weight += fabs(ch->weight);
 }
 
@@ -523,6 +666,7 @@ IcpCompileProfile(const IcpProfile *value, MemoryContext parent)
 		cp->model = hdr.model;
 		cp->missing = hdr.missing;
 		cp->bias = hdr.bias;
+		CheckWeight(cp->bias, "bias", cp->name);
 		memcpy(cp->thresholds, hdr.thresholds, sizeof(cp->thresholds));
 		cp->active = true;
 		cp->ncriteria = hdr.ncriteria;

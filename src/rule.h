@@ -3,10 +3,33 @@
  *		The icp_rule type: parse tree, compact binary form and printing.
  *
  * A rule is one boolean condition over the attributes of an account, written
- * like a SQL condition (DESIGN.md section 3).  Text is parsed into a tree of
- * IcpNode, which is serialized into a position-independent byte stream (the
- * varlena IcpRule, also the binary send/recv payload).  Everything that reads
- * a stored rule deserializes it back into a tree.
+ * like a SQL condition.  The grammar (keywords case-insensitive, plain
+ * identifiers folded to lower case, "quoted" ones kept):
+ *
+ *	rule	  := or_expr
+ *	or_expr   := and_expr { OR and_expr }
+ *	and_expr  := not_expr { AND not_expr }
+ *	not_expr  := NOT not_expr | '(' or_expr ')' | predicate
+ *	predicate := attr cmp literal
+ *			   | attr [NOT] IN '(' literal { ',' literal } ')'
+ *			   | attr [NOT] BETWEEN literal AND literal
+ *			   | attr IS [NOT] NULL | attr IS [NOT] TRUE | attr IS [NOT] FALSE
+ *			   | attr [NOT] LIKE string | attr [NOT] ILIKE string
+ *			   | attr ~ string | attr ~* string
+ *			   | attr CONTAINS literal
+ *			   | attr CONTAINS ANY '(' literal { ',' literal } ')'
+ *			   | attr CONTAINS ALL '(' literal { ',' literal } ')'
+ *			   | attr WITHIN string			(an interval before now())
+ *	attr	  := identifier { '.' identifier }	(a.b: key b of jsonb column a)
+ *	cmp		  := = | <> | != | < | <= | > | >=
+ *	literal   := [+|-] number | 'string' | TRUE | FALSE
+ *
+ * Semantics are SQL's (NULL makes a predicate unknown; three-valued logic);
+ * what each operator means on each column type is decided when a profile is
+ * bound to a row type (bind.h).  Text is parsed into a tree of IcpNode,
+ * which is serialized into a position-independent byte stream (the varlena
+ * IcpRule, also the binary send/recv payload).  Everything that reads a
+ * stored rule deserializes it back into a tree.
  */
 #ifndef ICP_RULE_H
 #define ICP_RULE_H
@@ -23,6 +46,25 @@
  * tree recursively can rely on it.
  */
 #define ICP_RULE_MAX_DEPTH 1000
+
+/*
+ * Largest interval WITHIN accepts, in years: the interval as a whole and
+ * each of its parts (months, days, time) at most this long, a year counted
+ * as 365.25 days and a month as a twelfth of that.  now() minus such an
+ * interval moves at most three times this far from now(), which stays a
+ * valid timestamp for any clock later than 1700 BC.
+ */
+#define ICP_WITHIN_MAX_YEARS 1000
+
+/* What is wrong with the interval of a WITHIN predicate, if anything */
+typedef enum IcpWithinProblem
+{
+	ICP_WITHIN_OK = 0,
+	ICP_WITHIN_INVALID,			/* interval_in refuses it */
+	ICP_WITHIN_STYLE_DEPENDENT, /* reads differently under some IntervalStyle */
+	ICP_WITHIN_NOT_POSITIVE,	/* zero or negative */
+	ICP_WITHIN_TOO_LARGE		/* beyond ICP_WITHIN_MAX_YEARS */
+} IcpWithinProblem;
 
 typedef enum IcpNodeTag
 {
@@ -129,5 +171,19 @@ extern bool IcpIsRuleKeyword(const char *word);
 
 /* Parse text and return the serialized canonical value (used by casts too) */
 extern IcpRule *IcpRuleFromCString(const char *str, int len);
+
+/*
+ * Check the interval text of a WITHIN predicate; on ICP_WITHIN_INVALID,
+ * *err receives interval_in's message.
+ */
+extern IcpWithinProblem IcpCheckWithinInterval(const char *text, char **err);
+
+/*
+ * Report a WITHIN problem.  interval is the text to quote, where says where
+ * it is ("in rule \"...\"", "in criterion 3 of icp profile \"p\""), detail
+ * is a full sentence or NULL.
+ */
+extern void IcpReportWithinProblem(IcpWithinProblem problem, const char *interval,
+								   const char *where, const char *detail) pg_attribute_noreturn();
 
 #endif							/* ICP_RULE_H */

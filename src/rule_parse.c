@@ -2,7 +2,7 @@
  * rule_parse.c
  *		Tokenizer and recursive-descent parser for the rule language.
  *
- * Turns rule text (DESIGN.md section 3) into an IcpNode tree.  Keywords are
+ * Turns rule text (the grammar is in rule.h) into an IcpNode tree.  Keywords are
  * case-insensitive, plain identifiers are folded to lower case, numbers are
  * canonicalised through numeric_in/numeric_out, AND/OR are flattened, and
  * regular expressions, LIKE patterns and WITHIN intervals are validated here
@@ -628,33 +628,136 @@ ValidateRegex(IcpParser *p, const IcpToken *tok, bool icase)
 	pfree(wpat);
 }
 
-/* Check that a WITHIN string is a valid, positive interval */
+/*
+ * Parse interval text as interval_in does with IntervalStyle set to style;
+ * NULL (and the message in *err) if it is not an interval.  Only the
+ * interval input code reads the setting, and it is put back on every exit.
+ */
+static Interval *
+IntervalUnderStyle(const char *s, int style, char **err)
+{
+	int			saved = IntervalStyle;
+	volatile Datum result = (Datum) 0;
+
+	IntervalStyle = style;
+	PG_TRY();
+	{
+		result = CallInputCatching(interval_in, s, err);
+	}
+	PG_FINALLY();
+	{
+		IntervalStyle = saved;
+	}
+	PG_END_TRY();
+	return *err ? NULL : DatumGetIntervalP(result);
+}
+
+/*
+ * Check the interval text of a WITHIN predicate.  It must be an interval
+ * that every IntervalStyle reads alike (under sql_standard a leading minus
+ * sign makes all parts without a sign of their own negative; every other
+ * style reads those parts as positive), positive as PostgreSQL compares
+ * intervals, and no longer than ICP_WITHIN_MAX_YEARS, as a whole and in
+ * each of its parts, so that now() minus it is always a valid timestamp.
+ */
+IcpWithinProblem
+IcpCheckWithinInterval(const char *text, char **err)
+{
+	const int64 year_usecs = (int64) (DAYS_PER_YEAR * SECS_PER_DAY) * USECS_PER_SEC;
+	const int64 max_usecs = ICP_WITHIN_MAX_YEARS * year_usecs;
+	Interval   *iv;
+	Interval   *std;
+	char	   *std_err;
+	int128		cmp_value;
+
+	iv = IntervalUnderStyle(text, INTSTYLE_POSTGRES, err);
+	if (iv == NULL)
+		return ICP_WITHIN_INVALID;
+	std = IntervalUnderStyle(text, INTSTYLE_SQL_STANDARD, &std_err);
+	if (std == NULL || std->month != iv->month || std->day != iv->day ||
+		std->time != iv->time)
+		return ICP_WITHIN_STYLE_DEPENDENT;
+
+	/* positive as interval comparison sees it: a month is 30 days there */
+	cmp_value = (int128) iv->time +
+		((int128) iv->month * DAYS_PER_MONTH + iv->day) * USECS_PER_DAY;
+	if (cmp_value <= 0)
+		return ICP_WITHIN_NOT_POSITIVE;
+
+	/* each part, then the whole, in years of 365.25 days */
+	if (Abs((int64) iv->month) > ICP_WITHIN_MAX_YEARS * MONTHS_PER_YEAR ||
+		Abs((int64) iv->day) > (int64) (ICP_WITHIN_MAX_YEARS * DAYS_PER_YEAR) ||
+		iv->time > max_usecs || iv->time < -max_usecs)
+		return ICP_WITHIN_TOO_LARGE;
+	if ((int64) iv->month * (year_usecs / MONTHS_PER_YEAR) +
+		(int64) iv->day * USECS_PER_DAY + iv->time > max_usecs)
+		return ICP_WITHIN_TOO_LARGE;
+	return ICP_WITHIN_OK;
+}
+
+/* Report a WITHIN problem found by IcpCheckWithinInterval */
+void
+IcpReportWithinProblem(IcpWithinProblem problem, const char *interval,
+					   const char *where, const char *detail)
+{
+	switch (problem)
+	{
+		case ICP_WITHIN_OK:
+			break;
+		case ICP_WITHIN_INVALID:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+					 errmsg("invalid interval '%s' after WITHIN %s", interval, where),
+					 detail ? errdetail("%s", detail) : 0,
+					 errhint("Write an interval such as '30 days' or '6 months'.")));
+			break;
+		case ICP_WITHIN_STYLE_DEPENDENT:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+					 errmsg("interval '%s' after WITHIN depends on IntervalStyle %s",
+							interval, where),
+					 detail ? errdetail("%s", detail) : 0,
+					 errhint("Under IntervalStyle sql_standard a leading minus sign makes every part without a sign of its own negative; give each part its own sign, as in '-1 day +40 hours'.")));
+			break;
+		case ICP_WITHIN_NOT_POSITIVE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("interval '%s' after WITHIN must be positive %s",
+							interval, where),
+					 detail ? errdetail("%s", detail) : 0,
+					 errhint("WITHIN looks back from now(); write '30 days', not '-30 days'.")));
+			break;
+		case ICP_WITHIN_TOO_LARGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+					 errmsg("interval '%s' after WITHIN is out of range %s",
+							interval, where),
+					 detail ? errdetail("%s", detail) : 0,
+					 errhint("WITHIN takes at most %d years (%d days); no part of the interval (years and months, days, hours to seconds) may exceed that on its own either.",
+							 ICP_WITHIN_MAX_YEARS, (int) (ICP_WITHIN_MAX_YEARS * DAYS_PER_YEAR))));
+			break;
+	}
+	elog(ERROR, "unexpected WITHIN problem %d", (int) problem);
+}
+
+/* Check the interval of a WITHIN predicate at the token tok */
 static void
 ValidateInterval(IcpParser *p, const IcpToken *tok)
 {
-	char	   *err;
-	Datum		iv;
-	Interval   *zero;
+	char	   *err = NULL;
+	IcpWithinProblem problem = IcpCheckWithinInterval(tok->val, &err);
+	char	   *detail;
 
-	iv = CallInputCatching(interval_in, tok->val, &err);
-	if (err != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
-				 errmsg("invalid interval '%s' after WITHIN in rule \"%s\"",
-						ClipForMessage(tok->val, tok->vallen), RuleForMessage(p)),
-				 errdetail("The interval is at character %d: %s.",
-						   CharPosition(p, tok->start), err),
-				 errhint("Write an interval such as '30 days' or '6 months'.")));
-
-	zero = palloc0(sizeof(Interval));
-	if (!DatumGetBool(DirectFunctionCall2(interval_gt, iv, PointerGetDatum(zero))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("interval '%s' after WITHIN must be positive in rule \"%s\"",
-						ClipForMessage(tok->val, tok->vallen), RuleForMessage(p)),
-				 errdetail("The interval is at character %d.",
-						   CharPosition(p, tok->start)),
-				 errhint("WITHIN looks back from now(); write '30 days', not '-30 days'.")));
+	if (problem == ICP_WITHIN_OK)
+		return;
+	if (problem == ICP_WITHIN_INVALID)
+		detail = psprintf("The interval is at character %d: %s.",
+						  CharPosition(p, tok->start), err);
+	else
+		detail = psprintf("The interval is at character %d.",
+						  CharPosition(p, tok->start));
+	IcpReportWithinProblem(problem, ClipForMessage(tok->val, tok->vallen),
+						   psprintf("in rule \"%s\"", RuleForMessage(p)), detail);
 }
 
 /* Parse the single string literal of LIKE, ILIKE, ~, ~* or WITHIN */

@@ -1,7 +1,7 @@
 -- ---------------------------------------------------------------------------
 -- icp_rule: one boolean condition over the attributes of an account, written
--- like a SQL condition (DESIGN.md section 3), stored in a compact validated
--- binary form and printed back canonically.
+-- like a SQL condition (the grammar is in src/rule.h and the README), stored
+-- in a compact validated binary form and printed back canonically.
 -- ---------------------------------------------------------------------------
 
 CREATE TYPE @extschema@.icp_rule;

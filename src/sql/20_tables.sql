@@ -4,6 +4,9 @@
 -- icp_criteria.  Both are configuration tables: pg_dump keeps their rows.
 -- Operators in constraints are spelled OPERATOR(pg_catalog.x) so that an
 -- operator planted on the search_path cannot change their meaning.
+-- Weights and the bias lie between -1e12 and 1e12 (NaN and infinities fail
+-- the check too): then no sum of weights can overflow a float8, so no fit is
+-- NaN.  The icp_profile type checks the same bound (ICP_MAX_WEIGHT).
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE @extschema@.icp_profiles (
@@ -19,8 +22,8 @@ CREATE TABLE @extschema@.icp_profiles (
         CHECK (model OPERATOR(pg_catalog.=) ANY (ARRAY['points', 'logistic']::text[])),
     bias double precision NOT NULL DEFAULT 0
         CONSTRAINT icp_profiles_bias_check
-        CHECK (bias OPERATOR(pg_catalog.>) '-Infinity'::double precision
-               AND bias OPERATOR(pg_catalog.<) 'Infinity'::double precision),
+        CHECK (bias OPERATOR(pg_catalog.>=) '-1e12'::double precision
+               AND bias OPERATOR(pg_catalog.<=) '1e12'::double precision),
     grade_thresholds double precision[] NOT NULL DEFAULT '{80,60,40}'
         CONSTRAINT icp_profiles_grade_thresholds_check
         CHECK (pg_catalog.array_ndims(grade_thresholds) OPERATOR(pg_catalog.=) 1
@@ -75,8 +78,8 @@ CREATE TABLE @extschema@.icp_criteria (
     rule @extschema@.icp_rule NOT NULL,
     weight double precision NOT NULL DEFAULT 1
         CONSTRAINT icp_criteria_weight_check
-        CHECK (weight OPERATOR(pg_catalog.>) '-Infinity'::double precision
-               AND weight OPERATOR(pg_catalog.<) 'Infinity'::double precision),
+        CHECK (weight OPERATOR(pg_catalog.>=) '-1e12'::double precision
+               AND weight OPERATOR(pg_catalog.<=) '1e12'::double precision),
     required boolean NOT NULL DEFAULT false,
     dimension text
         CONSTRAINT icp_criteria_dimension_check

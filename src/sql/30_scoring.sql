@@ -1,6 +1,10 @@
 
 -- ---------------------------------------------------------------------------
--- Profile values and scoring (DESIGN.md sections 2, 4, 5).
+-- Profile values and scoring.  An icp_profile is a whole profile (model,
+-- bias, thresholds, missing policy, criteria) as one immutable value, JSON as
+-- text; scoring with it reads no table.  icp_fit, icp_grade, icp_score and
+-- icp_explain take an account (any record, or a jsonb object) and a profile
+-- name or value; the formulas are in the README (Scoring).
 -- ---------------------------------------------------------------------------
 
 CREATE TYPE @extschema@.icp_profile;

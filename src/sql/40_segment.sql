@@ -1,6 +1,8 @@
 
 -- ---------------------------------------------------------------------------
--- Segmentation (DESIGN.md section 5): which profile an account belongs to.
+-- Segmentation: which profile an account belongs to.  A profile matches when
+-- its grade is A, B or C; the best matching exclude profile wins, else the
+-- best matching ideal one, else NULL (ties: the name that sorts first).
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.icp_segment_columns(VARIADIC "any")

@@ -1,7 +1,8 @@
 
 -- ---------------------------------------------------------------------------
--- Learning and validating profiles from won/lost history (DESIGN.md
--- section 5): icp_learn (C, src/learn.c), icp_evaluate and icp_lift.
+-- Learning and validating profiles from won/lost history: icp_learn (C,
+-- src/learn.c) writes a logistic profile, icp_evaluate and icp_lift measure
+-- any profile against the outcomes.
 -- All run as the caller (privileges and row security of the source apply).
 -- ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@
 #include "regex/regex.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "pgstub.h"
 
@@ -536,26 +537,31 @@ numeric_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(pstrdup(PG_GETARG_CSTRING(0)));
 }
 
-/* interval_in: needs a digit; the "interval" is its text */
+/* The setting interval_in reads; the stand-in below ignores it */
+int			IntervalStyle = INTSTYLE_POSTGRES;
+
+/*
+ * interval_in: needs a digit; the interval is that many days (the first
+ * number in the text, negative after a leading '-', clamped to int32), so
+ * the WITHIN range checks still see small, negative and huge values
+ */
 Datum
 interval_in(PG_FUNCTION_ARGS)
 {
 	const char *s = PG_GETARG_CSTRING(0);
+	const char *d = strpbrk(s, "0123456789");
+	Interval   *iv;
+	int64		days = 0;
 
-	if (strpbrk(s, "0123456789") == NULL)
+	if (d == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 				 errmsg("invalid input syntax for type interval: \"%s\"", s)));
-	PG_RETURN_CSTRING(pstrdup(s));
-}
-
-/* interval_gt(x, '0'): true unless the text starts with '-' */
-Datum
-interval_gt(PG_FUNCTION_ARGS)
-{
-	const char *s = (const char *) PG_GETARG_POINTER(0);
-
-	PG_RETURN_BOOL(s[0] != '-');
+	for (; *d >= '0' && *d <= '9'; d++)
+		days = Min(days * 10 + (*d - '0'), (int64) PG_INT32_MAX);
+	iv = palloc0(sizeof(Interval));
+	iv->day = (int32) (s[0] == '-' ? -days : days);
+	PG_RETURN_INTERVAL_P(iv);
 }
 
 /* ---- regular expressions: only balanced parentheses are checked ---- */
