@@ -53,6 +53,28 @@ SET ROLE bi_readers;
 SELECT count(icp_fit('{"employees": 500}'::jsonb, 'mid-market-saas')) AS readers_can_score;
 RESET ROLE;
 
+-- the fast path for bulk scoring: without EXECUTE on the internal functions
+-- a role scores through the whole row (same answers); with it, the planner
+-- passes the columns; a prepared plan is planned again for each role
+GRANT SELECT ON leads TO bi_readers;
+PREPARE fits AS SELECT name, icp_fit(l) FROM leads l ORDER BY name;
+EXECUTE fits;
+SET ROLE bi_readers;
+EXPLAIN (COSTS OFF, VERBOSE) SELECT icp_fit(l) FROM leads l;
+EXECUTE fits;
+SELECT icp_fit_columns(0, NULL::text, 'leads'::regtype, '(0,1)'::tid, 'x'::text, 'y'::text, 1, 'DE'::text, '{}'::text[]);
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION icp_fit_columns("any"), icp_grade_columns("any"),
+    icp_score_columns("any"), icp_segment_columns("any") TO bi_readers;
+SET ROLE bi_readers;
+EXPLAIN (COSTS OFF, VERBOSE) SELECT icp_fit(l) FROM leads l;
+EXECUTE fits;
+RESET ROLE;
+DEALLOCATE fits;
+REVOKE EXECUTE ON FUNCTION icp_fit_columns("any"), icp_grade_columns("any"),
+    icp_score_columns("any"), icp_segment_columns("any") FROM bi_readers;
+REVOKE ALL ON leads FROM bi_readers;
+
 REVOKE ALL ON icp_profiles, icp_criteria FROM bi_readers, revops;
 REVOKE ALL ON SEQUENCE icp_criteria_id_seq FROM revops;
 DROP ROLE bi_readers;
