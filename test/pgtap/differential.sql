@@ -1,7 +1,9 @@
 -- Differential test: random profiles over random typed data, scored by icp
 -- and by plain SQL computing DESIGN.md section 4's formulas from the same
 -- conditions written as SQL.  Every rule is generated twice: in the rule
--- language and as the SQL condition it means.
+-- language and as the SQL condition it means.  A second part does the same
+-- on real-sized values (texts, arrays and jsonb stored compressed or out of
+-- line) through every scoring path.
 BEGIN;
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
@@ -9,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS icp;
 RESET client_min_messages;
 SET LOCAL extra_float_digits = 3;
 
-SELECT plan(13);
+SELECT plan(25);
 SELECT setseed(0.4242);
 
 CREATE SCHEMA icp_diff;
@@ -176,25 +178,78 @@ BEGIN
     END IF;
 END $$;
 
--- a random rule of AND/OR/NOT over predicates: (rule text, SQL text)
-CREATE FUNCTION pg_temp.rule(depth int, OUT r text, OUT s text) LANGUAGE plpgsql AS $$
+-- a random rule of AND/OR/NOT over predicates (of the big table when big,
+-- see below): (rule text, SQL text)
+CREATE FUNCTION pg_temp.rule(depth int, big boolean DEFAULT false, OUT r text, OUT s text) LANGUAGE plpgsql AS $$
 DECLARE
     x record;
     y record;
     roll float8 := random();
 BEGIN
     IF depth <= 0 OR roll < 0.55 THEN
-        x := pg_temp.pred(); r := x.r; s := '(' || x.s || ')'; RETURN;
+        IF big THEN x := pg_temp.big_pred(); ELSE x := pg_temp.pred(); END IF;
+        r := x.r; s := '(' || x.s || ')'; RETURN;
     END IF;
     IF roll < 0.65 THEN
-        x := pg_temp.rule(depth - 1); r := 'NOT (' || x.r || ')'; s := '(NOT ' || x.s || ')'; RETURN;
+        x := pg_temp.rule(depth - 1, big); r := 'NOT (' || x.r || ')'; s := '(NOT ' || x.s || ')'; RETURN;
     END IF;
-    x := pg_temp.rule(depth - 1); y := pg_temp.rule(depth - 1);
+    x := pg_temp.rule(depth - 1, big); y := pg_temp.rule(depth - 1, big);
     IF roll < 0.83 THEN
         r := '(' || x.r || ') AND (' || y.r || ')'; s := '(' || x.s || ' AND ' || y.s || ')';
     ELSE
         r := '(' || x.r || ') OR (' || y.r || ')'; s := '(' || x.s || ' OR ' || y.s || ')';
     END IF;
+END $$;
+
+-- Score a profile with icp and with the SQL formulas over the same
+-- conditions (conds, written in SQL over the columns of source, aliased a),
+-- and keep every disagreement in mismatches, prefixed by label.  acct is
+-- the account icp scores: a (the row) or to_jsonb(a).
+CREATE FUNCTION pg_temp.check_profile(pname text, source text, acct text, label text, conds text[],
+                                      weights float8[], reqs boolean[], model text, missing text,
+                                      bias float8) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format($q$
+            WITH o AS (
+                SELECT a.id, ARRAY[%s]::boolean[] AS oc FROM %s a
+            ), agg AS (
+                SELECT o.id,
+                    coalesce(sum(u.w) FILTER (WHERE u.oc), 0) AS earned,
+                    coalesce(sum(greatest(u.w, 0)) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize'), 0) AS possible,
+                    count(*) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize') AS counted,
+                    coalesce(bool_or(u.req AND (u.oc = false OR (%L = 'penalize' AND u.oc IS NULL))), false) AS disq,
+                    sum(abs(u.w)) FILTER (WHERE u.oc IS NOT NULL) / nullif(sum(abs(u.w)), 0) AS cov
+                FROM o, unnest(o.oc, %L::float8[], %L::boolean[]) AS u(oc, w, req)
+                GROUP BY o.id
+            ), want AS (
+                SELECT id,
+                    CASE WHEN disq THEN 0
+                         WHEN %L = 'logistic' THEN 100 / (1 + exp(-(%s + earned)))
+                         WHEN counted = 0 OR possible <= 0 THEN NULL
+                         ELSE 100 * greatest(0, least(1, earned / possible)) END AS fit,
+                    disq, coalesce(cov, 0) AS cov, (SELECT grade_thresholds FROM icp_profiles WHERE name = %L) AS th
+                FROM agg
+            ), got AS (
+                SELECT a.id, icp_fit(%s, %L) AS fit, icp_grade(%s, %L) AS grade, (icp_score(%s, %L)).coverage AS cov,
+                       (icp_score(%s, %L)).disqualified AS disq
+                FROM %s a
+            )
+            INSERT INTO mismatches
+            SELECT %L, w.id, %L || m.what, m.got, m.want
+            FROM want w JOIN got g USING (id),
+            LATERAL (VALUES
+                ('fit', g.fit::text, w.fit::text,
+                 (g.fit IS NULL) = (w.fit IS NULL) AND coalesce(abs(g.fit - w.fit) < 1e-9, true)),
+                ('grade', g.grade, CASE WHEN w.fit IS NULL THEN NULL WHEN w.disq THEN 'D'
+                                        WHEN w.fit >= w.th[1] THEN 'A' WHEN w.fit >= w.th[2] THEN 'B'
+                                        WHEN w.fit >= w.th[3] THEN 'C' ELSE 'D' END, NULL),
+                ('coverage', g.cov::text, w.cov::text, abs(coalesce(g.cov, 0) - w.cov) < 1e-9),
+                ('disqualified', g.disq::text, w.disq::text, g.disq = w.disq)
+            ) AS m(what, got, want, ok)
+            WHERE CASE WHEN m.what = 'grade' THEN m.got IS DISTINCT FROM m.want ELSE NOT m.ok END
+            $q$,
+            array_to_string(conds, ', '), source, missing, missing, missing, weights, reqs,
+            model, bias, pname, acct, pname, acct, pname, acct, pname, acct, pname, source, pname, label);
 END $$;
 
 CREATE TEMP TABLE mismatches (profile text, id int, what text, icp text, expected text);
@@ -214,7 +269,6 @@ DECLARE
     weights float8[];
     reqs boolean[];
     w float8;
-    q text;
     json_ok boolean;
 BEGIN
     FOR p IN 1 .. 60 LOOP
@@ -241,48 +295,7 @@ BEGIN
             IF rr.r ~ '\m(f4|f8|bp|e)\M' THEN json_ok := false; END IF;
         END LOOP;
 
-        q := format($q$
-            WITH o AS (
-                SELECT a.id, ARRAY[%s]::boolean[] AS oc FROM acc a
-            ), agg AS (
-                SELECT o.id,
-                    coalesce(sum(u.w) FILTER (WHERE u.oc), 0) AS earned,
-                    coalesce(sum(greatest(u.w, 0)) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize'), 0) AS possible,
-                    count(*) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize') AS counted,
-                    coalesce(bool_or(u.req AND (u.oc = false OR (%L = 'penalize' AND u.oc IS NULL))), false) AS disq,
-                    sum(abs(u.w)) FILTER (WHERE u.oc IS NOT NULL) / nullif(sum(abs(u.w)), 0) AS cov
-                FROM o, unnest(o.oc, %L::float8[], %L::boolean[]) AS u(oc, w, req)
-                GROUP BY o.id
-            ), want AS (
-                SELECT id,
-                    CASE WHEN disq THEN 0
-                         WHEN %L = 'logistic' THEN 100 / (1 + exp(-(%s + earned)))
-                         WHEN counted = 0 OR possible <= 0 THEN NULL
-                         ELSE 100 * greatest(0, least(1, earned / possible)) END AS fit,
-                    disq, coalesce(cov, 0) AS cov, (SELECT grade_thresholds FROM icp_profiles WHERE name = %L) AS th
-                FROM agg
-            ), got AS (
-                SELECT a.id, icp_fit(a, %L) AS fit, icp_grade(a, %L) AS grade, (icp_score(a, %L)).coverage AS cov,
-                       (icp_score(a, %L)).disqualified AS disq
-                FROM acc a
-            )
-            INSERT INTO mismatches
-            SELECT %L, w.id, m.what, m.got, m.want
-            FROM want w JOIN got g USING (id),
-            LATERAL (VALUES
-                ('fit', g.fit::text, w.fit::text,
-                 (g.fit IS NULL) = (w.fit IS NULL) AND coalesce(abs(g.fit - w.fit) < 1e-9, true)),
-                ('grade', g.grade, CASE WHEN w.fit IS NULL THEN NULL WHEN w.disq THEN 'D'
-                                        WHEN w.fit >= w.th[1] THEN 'A' WHEN w.fit >= w.th[2] THEN 'B'
-                                        WHEN w.fit >= w.th[3] THEN 'C' ELSE 'D' END, NULL),
-                ('coverage', g.cov::text, w.cov::text, abs(coalesce(g.cov, 0) - w.cov) < 1e-9),
-                ('disqualified', g.disq::text, w.disq::text, g.disq = w.disq)
-            ) AS m(what, got, want, ok)
-            WHERE CASE WHEN m.what = 'grade' THEN m.got IS DISTINCT FROM m.want ELSE NOT m.ok END
-            $q$,
-            array_to_string(conds, ', '), missing, missing, missing, weights, reqs,
-            model, bias, pname, pname, pname, pname, pname, pname);
-        EXECUTE q;
+        PERFORM pg_temp.check_profile(pname, 'acc', 'a', '', conds, weights, reqs, model, missing, bias);
 
         -- jsonb accounts score as the rows they were made from
         IF json_ok THEN
@@ -351,5 +364,226 @@ SELECT ok((SELECT bool_and(abs(coalesce(x.s, 0) - 25 * coalesce(s.s, 0)) <= 1e-6
                 LATERAL (SELECT sum(icp_fit(a, v.p)) AS s FROM icp_diff.bigacc a,
                          (SELECT icp_profile(s.profile)) v(p)) x),
           'parallel scoring with profile values agrees too');
+-- Real-sized values: texts of 5-50 kB (compressible and not), text[] of
+-- 500-2,000 elements and jsonb documents over 8 kB, stored compressed or out
+-- of line (TOAST), scored by rules on those columns and on small ones.
+-- Every path is compared with the same formulas in SQL: the table row (which
+-- the planner rewrites into icp_fit_columns), a whole-row record from a
+-- subquery, jsonb, icp_outcomes, icp_explain, profile values and icp_segment.
+SET LOCAL max_parallel_workers_per_gather = 0;    -- serial here, parallel workers at the end
+CREATE TABLE icp_diff.big (id int PRIMARY KEY, i4 int, t text, note text, tags text[], doc jsonb);
+CREATE FUNCTION pg_temp.vocab() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['salesforce', 'hubspot', 'slack', 'jira', 'zoom', 'notion', 'figma', 'okta']
+           || ARRAY(SELECT 'tool' || g FROM generate_series(1, 40) g)
+$$;
+INSERT INTO icp_diff.big
+SELECT g,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (random() * 1000)::int END,
+    CASE WHEN random() < 0.2 THEN NULL ELSE (ARRAY['software', 'retail', 'fintech', 'media'])[1 + (random() * 3)::int] END,
+    CASE WHEN r1 < 0.1 THEN NULL
+         WHEN r1 < 0.25 THEN (ARRAY['alpha', 'abc', 'Lorem', 'zeta'])[1 + (random() * 3)::int]
+         WHEN r1 < 0.55 THEN repeat((ARRAY['abc', 'lorem ipsum ', 'xyz-'])[1 + (random() * 2)::int],
+                                    (ARRAY[2000, 4000])[1 + (random())::int])
+         ELSE (SELECT string_agg(md5(random()::text || x), '') FROM generate_series(1, 160 + (random() * 1340)::int + 0 * g) x) END,
+    CASE WHEN r2 < 0.1 THEN NULL
+         WHEN r2 < 0.2 THEN ARRAY(SELECT v FROM unnest(pg_temp.vocab()) v WHERE random() < 0.05 + 0 * g)
+         WHEN r2 < 0.6 THEN ARRAY(SELECT (pg_temp.vocab())[1 + (random() * 47)::int]
+                                    FROM generate_series(1, 500 + (random() * 1500)::int + 0 * g))
+         ELSE ARRAY(SELECT md5(random()::text || x) FROM generate_series(1, 500 + (random() * 1500)::int + 0 * g) x)
+              || ARRAY(SELECT v FROM unnest(pg_temp.vocab()) v WHERE random() < 0.1 + 0 * g) END,
+    CASE WHEN r3 < 0.1 THEN NULL
+         WHEN r3 < 0.3 THEN jsonb_build_object('plan', (ARRAY['free', 'pro', 'team'])[1 + (random() * 2)::int],
+                                               'tags', to_jsonb(ARRAY(SELECT v FROM unnest(pg_temp.vocab()) v
+                                                                       WHERE random() < 0.1 + 0 * g)))
+         ELSE jsonb_build_object('plan', (ARRAY['free', 'pro', 'team'])[1 + (random() * 2)::int],
+                                 'tags', to_jsonb(ARRAY(SELECT (pg_temp.vocab())[1 + (random() * 47)::int]
+                                                          FROM generate_series(1, 500 + 0 * g))),
+                                 'blob', (SELECT string_agg(md5(random()::text || x), '')
+                                            FROM generate_series(1, 300 + 0 * g) x)) END
+FROM (SELECT g, random() AS r1, random() AS r2, random() AS r3 FROM generate_series(1, 60) g) AS gen;
+
+-- a random predicate on the big table: (rule text, SQL text)
+CREATE FUNCTION pg_temp.big_pred(OUT r text, OUT s text) LANGUAGE plpgsql AS $$
+DECLARE
+    roll float8 := random();
+    pick float8 := random();
+    v text;
+    v2 text;
+    w text[];
+    op text;
+BEGIN
+    IF roll < 0.35 THEN
+        -- note: equality and order with small and big literals, patterns
+        SELECT note INTO v FROM icp_diff.big WHERE note IS NOT NULL ORDER BY random() LIMIT 1;
+        SELECT note INTO v2 FROM icp_diff.big WHERE note IS NOT NULL ORDER BY random() LIMIT 1;
+        IF pick < 0.25 THEN
+            op := (ARRAY['=', '<>', '<', '>='])[1 + floor(random() * 4)::int];
+            r := format('note %s %L', op, v);
+        ELSIF pick < 0.45 THEN
+            op := CASE WHEN random() < 0.3 THEN 'NOT IN' ELSE 'IN' END;
+            r := format('note %s (%L, %L, ''abc'')', op, v, v2);
+        ELSIF pick < 0.7 THEN
+            op := (ARRAY['LIKE', 'NOT LIKE', 'ILIKE', 'NOT ILIKE'])[1 + floor(random() * 4)::int];
+            r := format('note %s %L', op, (ARRAY['abc%', '%ipsum%', 'LOREM%', '%a1%', '%-xyz', '%CABC%'])[1 + floor(random() * 6)::int]);
+        ELSIF pick < 0.92 THEN
+            op := (ARRAY['~', '~*'])[1 + floor(random() * 2)::int];
+            r := format('note %s %L', op, (ARRAY['^[0-9a-f]+$', '^LOREM', 'abc$', '(xyz-){3}', '^a'])[1 + floor(random() * 5)::int]);
+        ELSE
+            r := 'note IS NULL';
+        END IF;
+        s := r;
+    ELSIF roll < 0.6 THEN
+        -- tags: CONTAINS, ANY, ALL over 500-2,000 elements
+        w := ARRAY(SELECT quote_literal(x) FROM unnest(pg_temp.vocab()) x ORDER BY random() LIMIT 1 + floor(random() * 3)::int);
+        IF pick < 0.4 THEN
+            r := 'tags CONTAINS ' || w[1]; s := 'tags @> ARRAY[' || w[1] || ']';
+        ELSIF pick < 0.7 THEN
+            r := 'tags CONTAINS ANY (' || array_to_string(w, ', ') || ')'; s := 'tags && ARRAY[' || array_to_string(w, ', ') || ']';
+        ELSE
+            r := 'tags CONTAINS ALL (' || array_to_string(w, ', ') || ')'; s := 'tags @> ARRAY[' || array_to_string(w, ', ') || ']';
+        END IF;
+    ELSIF roll < 0.8 THEN
+        -- doc: keys of a jsonb document over 8 kB
+        IF pick < 0.3 THEN
+            r := 'doc.plan = ''pro'''; s := '(doc->>''plan'') = ''pro''';
+        ELSIF pick < 0.5 THEN
+            r := 'doc.plan IN (''team'', ''free'')'; s := '(doc->>''plan'') IN (''team'', ''free'')';
+        ELSIF pick < 0.8 THEN
+            v := (pg_temp.vocab())[1 + floor(random() * 48)::int];
+            r := format('doc.tags CONTAINS %L', v); s := format('(doc->''tags'') @> %L', to_jsonb(ARRAY[v]));
+        ELSE
+            r := 'doc.blob LIKE ''%ab%'''; s := '(doc->>''blob'') LIKE ''%ab%''';
+        END IF;
+    ELSE
+        -- small columns
+        IF pick < 0.5 THEN
+            r := 'i4 > ' || (random() * 1000)::int; s := r;
+        ELSE
+            r := 't IN (''software'', ''fintech'')'; s := r;
+        END IF;
+    END IF;
+END $$;
+
+CREATE TEMP TABLE tested_big (profile text);
+DO $$
+DECLARE
+    pname text;
+    model text;
+    missing text;
+    bias float8;
+    rr record;
+    conds text[];
+    weights float8[];
+    reqs boolean[];
+    w float8;
+    req boolean;
+BEGIN
+    FOR p IN 1 .. 10 LOOP
+        pname := 'big_' || p;
+        model := CASE WHEN random() < 0.3 THEN 'logistic' ELSE 'points' END;
+        missing := CASE WHEN random() < 0.4 THEN 'penalize' ELSE 'ignore' END;
+        bias := round((random() * 4 - 2)::numeric, 2);
+        INSERT INTO icp_profiles (name, kind, model, missing, bias)
+        VALUES (pname, CASE WHEN random() < 0.3 THEN 'exclude' ELSE 'ideal' END, model, missing, bias);
+        conds := '{}'; weights := '{}'; reqs := '{}';
+        FOR i IN 1 .. 2 + floor(random() * 5)::int LOOP
+            rr := pg_temp.rule(2, true);
+            w := CASE WHEN random() < 0.2 THEN -round((random() * 20)::numeric) ELSE round((random() * 30)::numeric) END;
+            req := random() < 0.1;
+            INSERT INTO icp_criteria (profile, rule, weight, required) VALUES (pname, rr.r::icp_rule, w, req);
+            conds := conds || rr.s; weights := weights || w; reqs := reqs || req;
+        END LOOP;
+        INSERT INTO tested_big VALUES (pname);
+
+        -- the table row, a whole-row record, and jsonb
+        PERFORM pg_temp.check_profile(pname, 'icp_diff.big', 'a', 'big row ', conds, weights, reqs, model, missing, bias);
+        PERFORM pg_temp.check_profile(pname, '(SELECT * FROM icp_diff.big OFFSET 0)', 'a', 'big whole-row ',
+                                      conds, weights, reqs, model, missing, bias);
+        PERFORM pg_temp.check_profile(pname, 'icp_diff.big', 'to_jsonb(a)', 'big jsonb ',
+                                      conds, weights, reqs, model, missing, bias);
+
+        -- each criterion's outcome (icp_outcomes, icp_explain) is the SQL condition's
+        EXECUTE format($q$
+            INSERT INTO mismatches
+            SELECT %1$L, a.id, 'big outcomes', icp_outcomes(a, %1$L)::text, ARRAY[%2$s]::boolean[]::text
+              FROM icp_diff.big a
+             WHERE icp_outcomes(a, %1$L) IS DISTINCT FROM ARRAY[%2$s]::boolean[]$q$,
+            pname, array_to_string(conds, ', '));
+        EXECUTE format($q$
+            INSERT INTO mismatches
+            SELECT %1$L, a.id, 'big explain', e.outcome || ' ' || e.points, c.oc::text
+              FROM icp_diff.big a,
+                   LATERAL icp_explain(a, %1$L) WITH ORDINALITY AS e(criterion, rule, weight, required, outcome, points, value, n),
+                   LATERAL (SELECT (ARRAY[%2$s]::boolean[])[e.n] AS oc) c
+             WHERE e.outcome IS DISTINCT FROM CASE c.oc WHEN true THEN 'match' WHEN false THEN 'miss' ELSE 'unknown' END
+                OR e.points IS DISTINCT FROM CASE WHEN c.oc THEN e.weight ELSE 0 END$q$,
+            pname, array_to_string(conds, ', '));
+        -- a profile value scores as the stored profile
+        INSERT INTO mismatches
+        SELECT pname, a.id, 'big value fit', icp_fit(a, v.p)::text, icp_fit(x, pname)::text
+          FROM icp_diff.big a JOIN (SELECT * FROM icp_diff.big OFFSET 0) x USING (id),
+               (SELECT icp_profile(pname)) AS v(p)
+         WHERE icp_fit(a, v.p) IS DISTINCT FROM icp_fit(x, pname);
+    END LOOP;
+END $$;
+
+-- icp_segment over the big profiles: the matching exclude profile with the
+-- highest fit, else the matching ideal one, ties to the first name (C
+-- collation), over the fits and grades of the whole-row records (which the
+-- checks above compare with SQL).
+CREATE TEMP TABLE big_segments AS
+SELECT a.id, icp_segment(a, (SELECT array_agg(profile) FROM tested_big)) AS got,
+       (SELECT f.profile
+          FROM (SELECT t.profile, p.kind, icp_fit(x, t.profile) AS fit, icp_grade(x, t.profile) AS grade
+                  FROM tested_big t JOIN icp_profiles p ON p.name = t.profile) f
+         WHERE f.grade IN ('A', 'B', 'C')
+         ORDER BY f.kind = 'exclude' DESC, f.fit DESC, f.profile COLLATE "C" LIMIT 1) AS want
+  FROM icp_diff.big a JOIN (SELECT * FROM icp_diff.big OFFSET 0) x USING (id);
+INSERT INTO mismatches
+SELECT 'big segment', id, 'big segment', got, want FROM big_segments WHERE got IS DISTINCT FROM want;
+
+SELECT ok((SELECT min(octet_length(note)) FILTER (WHERE octet_length(note) > 100) >= 5000
+                  AND max(octet_length(note)) <= 50000
+                  AND min(cardinality(tags)) FILTER (WHERE cardinality(tags) > 100) >= 500
+                  AND bool_or(pg_column_size(note) < octet_length(note))
+                  AND bool_or(pg_column_size(doc) > 8000)
+             FROM icp_diff.big)
+          AND (SELECT pg_relation_size(reltoastrelid) > 0 FROM pg_class WHERE oid = 'icp_diff.big'::regclass),
+          'big values: texts of 5-50 kB, arrays of 500+ elements and jsonb over 8 kB, stored compressed and out of line');
+SELECT is((SELECT count(*)::int FROM tested_big), 10, 'big values: 10 random profiles were scored');
+SELECT cmp_ok((SELECT count(DISTINCT icp_fit(x, t.profile))::int FROM (SELECT * FROM icp_diff.big OFFSET 0) x, tested_big t),
+              '>', 20, 'big values: the fits are varied');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what LIKE 'big row %'), 0,
+          'big values: icp_fit, icp_grade and icp_score on table rows (planner-rewritten) equal the SQL formulas');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what LIKE 'big whole-row %'), 0,
+          'big values: icp_fit, icp_grade and icp_score on whole-row records equal the SQL formulas');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what LIKE 'big jsonb %'), 0,
+          'big values: icp_fit, icp_grade and icp_score on to_jsonb(row) equal the SQL formulas');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what IN ('big outcomes', 'big explain')), 0,
+          'big values: icp_outcomes and icp_explain give each criterion the outcome of its SQL condition');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'big value fit'), 0,
+          'big values: profile values score like stored profiles');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'big segment'), 0,
+          'big values: icp_segment equals the segmentation rule over the fits');
+SELECT cmp_ok((SELECT count(*)::int FROM big_segments WHERE want IS NOT NULL), '>', 10,
+              'big values: many rows fall into a segment');
+
+-- parallel workers score big values as the leader does
+CREATE TEMP TABLE big_serial AS
+SELECT g, sum(icp_fit(a, 'big_' || g)) AS s, count(icp_grade(a, 'big_' || g)) AS c
+  FROM icp_diff.big a, generate_series(1, 10) g GROUP BY g;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_leader_participation = off;
+SELECT matches(pg_temp.plan_of($$SELECT g, sum(icp_fit(a, 'big_' || g)) FROM icp_diff.big a, generate_series(1, 10) g GROUP BY g$$),
+               'Parallel Seq Scan', 'big values: scoring runs in parallel workers');
+SELECT ok((SELECT bool_and(abs(coalesce(p.s, 0) - coalesce(b.s, 0)) <= 1e-6 * greatest(1, abs(b.s)) AND p.c = b.c)
+             FROM big_serial b
+             JOIN (SELECT g, sum(icp_fit(a, 'big_' || g)) AS s, count(icp_grade(a, 'big_' || g)) AS c
+                     FROM icp_diff.big a, generate_series(1, 10) g GROUP BY g) p USING (g)),
+          'big values: parallel icp_fit and icp_grade agree with the serial ones');
+
+SELECT diag(format('%s row %s %s: icp %s, expected %s', profile, id, what, left(icp, 80), left(expected, 80)))
+FROM (SELECT * FROM mismatches WHERE what LIKE 'big%' LIMIT 5) m;
+
 SELECT * FROM finish();
 ROLLBACK;
