@@ -95,10 +95,20 @@ SELECT count(*) FILTER (WHERE NOT abs(icp_fit(l, 'wgt-finite') - want) < 1e-9) A
                                             + CASE WHEN l.b IS NOT NULL THEN 5e307 ELSE 0 END)::float8)) AS want) w;
 
 -- profile values with huge weights, and weights beyond float8
-SELECT bool_and(f IS NULL OR f BETWEEN 0 AND 100) AS value_fits_in_range
-  FROM (SELECT icp_fit(l, '{"model": "points", "criteria": [{"rule": "a = 1", "weight": 1e308},
-                              {"rule": "a = 0", "weight": 1.7e308}, {"rule": "b = 1", "weight": 1.7e308}]}'::icp_profile) AS f
-          FROM wgt_leads l) s;
+-- (given as a value: refused with 22003, or every fit in range)
+CREATE FUNCTION pg_temp.value_fits() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT bool_and(f IS NULL OR f BETWEEN 0 AND 100)
+          FROM (SELECT icp_fit(l, '{"model": "points", "criteria": [{"rule": "a = 1", "weight": 1e308},
+                                      {"rule": "a = 0", "weight": 1.7e308}, {"rule": "b = 1", "weight": 1.7e308}]}'::icp_profile) AS f
+                  FROM wgt_leads l) s) THEN
+        RETURN 'in range';
+    END IF;
+    RETURN 'NaN or out of range';
+EXCEPTION WHEN OTHERS THEN
+    RETURN CASE WHEN SQLSTATE = '22003' THEN 'refused' ELSE 'error ' || SQLSTATE END;
+END $$;
+SELECT pg_temp.value_fits() IN ('in range', 'refused') AS value_fits_in_range_or_22003;
 SELECT pg_temp.store($$SELECT '{"model": "points", "criteria": [{"rule": "a = 1", "weight": 1e309}]}'::icp_profile$$)
        AS weight_beyond_float8;
 SELECT pg_temp.store($$SELECT '{"model": "logistic", "bias": -1e400, "criteria": [{"rule": "a = 1", "weight": 1}]}'::icp_profile$$)

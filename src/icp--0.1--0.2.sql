@@ -90,3 +90,21 @@ ALTER TABLE @extschema@.icp_criteria
     ADD CONSTRAINT icp_criteria_weight_check
         CHECK (weight OPERATOR(pg_catalog.>=) '-1e12'::double precision
                AND weight OPERATOR(pg_catalog.<=) '1e12'::double precision);
+
+-- weights and the bias beyond +-1e12 are refused with 22003 (the CHECK
+-- constraints above would say 23514)
+CREATE FUNCTION @extschema@.icp_check_weights()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'icp_check_weights';
+
+COMMENT ON FUNCTION @extschema@.icp_check_weights() IS
+    'Trigger function: refuses weights and biases beyond +-1e12 with SQLSTATE 22003';
+
+CREATE TRIGGER icp_profiles_check_bias
+    BEFORE INSERT OR UPDATE OF bias ON @extschema@.icp_profiles
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.icp_check_weights();
+
+CREATE TRIGGER icp_criteria_check_weight
+    BEFORE INSERT OR UPDATE OF weight ON @extschema@.icp_criteria
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.icp_check_weights();

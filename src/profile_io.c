@@ -9,7 +9,11 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "common/shortest_dec.h"
+#include "executor/spi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -17,6 +21,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/rel.h"
 
 #include "profile.h"
 
@@ -737,4 +742,52 @@ icp_profile_send(PG_FUNCTION_ARGS)
 	pq_sendbyte(&buf, ICP_PROFILE_FORMAT_VERSION);
 	pq_sendtext(&buf, text.data, text.len);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(icp_check_weights);
+
+/*
+ * BEFORE INSERT OR UPDATE row trigger on icp_criteria (column weight) and
+ * icp_profiles (column bias): refuse a value outside +-ICP_MAX_WEIGHT with
+ * 22003 naming the profile and criterion.  The tables' CHECK constraints
+ * say the same; the trigger fires first and gives the numeric error.
+ */
+Datum
+icp_check_weights(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	tuple;
+	TupleDesc	tupdesc;
+	bool		criteria;
+	int			attno;
+	bool		isnull;
+	double		w;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(td->tg_event) || TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("icp_check_weights() must be called as a BEFORE INSERT OR UPDATE row trigger")));
+	tuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	tupdesc = RelationGetDescr(td->tg_relation);
+	criteria = (SPI_fnumber(tupdesc, "weight") > 0);
+	attno = SPI_fnumber(tupdesc, criteria ? "weight" : "bias");
+	if (attno <= 0 || TupleDescAttr(tupdesc, attno - 1)->atttypid != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("icp_check_weights() must be a trigger on icp_criteria or icp_profiles")));
+	w = DatumGetFloat8(heap_getattr(tuple, attno, tupdesc, &isnull));
+	if (!isnull && !(fabs(w) <= ICP_MAX_WEIGHT))
+	{
+		int			profno = SPI_fnumber(tupdesc, criteria ? "profile" : "name");
+		int			idno = criteria ? SPI_fnumber(tupdesc, "id") : 0;
+		char	   *profile = profno > 0 ? SPI_getvalue(tuple, tupdesc, profno) : NULL;
+		char	   *id = idno > 0 ? SPI_getvalue(tuple, tupdesc, idno) : NULL;
+
+		ReportWeightOutOfRange(criteria ?
+							   (id ? psprintf("weight of criterion %s", id) : "weight") :
+							   "bias", DoubleText(w), profile);
+	}
+	return PointerGetDatum(tuple);
 }

@@ -127,6 +127,24 @@ CREATE TRIGGER icp_profiles_touch
     BEFORE UPDATE ON @extschema@.icp_profiles
     FOR EACH ROW EXECUTE FUNCTION @extschema@.icp_touch_updated_at();
 
+-- weights and the bias stay within +-1e12: refused with 22003 (numeric value
+-- out of range) before the CHECK constraints above would say 23514
+CREATE FUNCTION @extschema@.icp_check_weights()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'icp_check_weights';
+
+COMMENT ON FUNCTION @extschema@.icp_check_weights() IS
+    'Trigger function: refuses weights and biases beyond +-1e12 with SQLSTATE 22003';
+
+CREATE TRIGGER icp_profiles_check_bias
+    BEFORE INSERT OR UPDATE OF bias ON @extschema@.icp_profiles
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.icp_check_weights();
+
+CREATE TRIGGER icp_criteria_check_weight
+    BEFORE INSERT OR UPDATE OF weight ON @extschema@.icp_criteria
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.icp_check_weights();
+
 -- every change to a profile makes every session recompile it
 CREATE FUNCTION @extschema@.icp_profiles_changed()
 RETURNS trigger
