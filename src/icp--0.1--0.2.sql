@@ -318,3 +318,21 @@ $$;
 
 COMMENT ON PROCEDURE @extschema@.icp_rescore(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.text, integer) IS
     'Rescores a table after a profile changed: writes fit (and grade) only where they differ, commits after each batch of about batch_size rows, reports progress as NOTICEs; safe to interrupt and run again';
+
+-- ---------------------------------------------------------------------------
+-- icp_funnel is one C pass over the source (src/funnel.c): 0.1 built one
+-- filter per step that repeated every earlier one, quadratic in the number
+-- of criteria.  Same signature, markings and results.
+-- ---------------------------------------------------------------------------
+DROP FUNCTION @extschema@.icp_funnel(pg_catalog.text, pg_catalog.regclass);
+
+CREATE FUNCTION @extschema@.icp_funnel(profile pg_catalog.text, source pg_catalog.regclass,
+    OUT step integer, OUT criterion bigint, OUT rule @extschema@.icp_rule,
+    OUT required boolean, OUT weight double precision,
+    OUT matching bigint, OUT unknown bigint, OUT pool bigint, OUT pool_share double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'icp_funnel'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.icp_funnel(pg_catalog.text, pg_catalog.regclass) IS
+    'Sizes the pool: one row per criterion (required ones first, then by weight) with the rows matching it, the rows where it is unknown, and the rows left when it and every earlier one are applied as filters';
