@@ -336,3 +336,98 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 
 COMMENT ON FUNCTION @extschema@.icp_funnel(pg_catalog.text, pg_catalog.regclass) IS
     'Sizes the pool: one row per criterion (required ones first, then by weight) with the rows matching it, the rows where it is unknown, and the rows left when it and every earlier one are applied as filters';
+
+-- ---------------------------------------------------------------------------
+-- Profile history: the trigger functions run with the rights of the role
+-- changing a profile (0.1 made them SECURITY DEFINER, so anyone allowed to
+-- attach them to a table of their own wrote the history as their owner),
+-- the statement triggers look only at the profiles a statement touched,
+-- and the installing role gets the history table like the profile tables.
+-- ---------------------------------------------------------------------------
+DROP TRIGGER icp_profiles_history ON @extschema@.icp_profiles;
+DROP TRIGGER icp_criteria_history ON @extschema@.icp_criteria;
+ALTER FUNCTION @extschema@.icp_profiles_history() SECURITY INVOKER;
+
+-- One trigger per event: transition tables name the profiles a statement
+-- touched (a trigger with transition tables takes a single event, and
+-- TRUNCATE has none: it looks at every profile).
+CREATE TRIGGER icp_profiles_history_insert
+    AFTER INSERT ON @extschema@.icp_profiles
+    REFERENCING NEW TABLE AS icp_new
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_profiles_history_update
+    AFTER UPDATE ON @extschema@.icp_profiles
+    REFERENCING OLD TABLE AS icp_old NEW TABLE AS icp_new
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_profiles_history_delete
+    AFTER DELETE ON @extschema@.icp_profiles
+    REFERENCING OLD TABLE AS icp_old
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_profiles_history_truncate
+    AFTER TRUNCATE ON @extschema@.icp_profiles
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_criteria_history_insert
+    AFTER INSERT ON @extschema@.icp_criteria
+    REFERENCING NEW TABLE AS icp_new
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_criteria_history_update
+    AFTER UPDATE ON @extschema@.icp_criteria
+    REFERENCING OLD TABLE AS icp_old NEW TABLE AS icp_new
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_criteria_history_delete
+    AFTER DELETE ON @extschema@.icp_criteria
+    REFERENCING OLD TABLE AS icp_old
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_criteria_history_truncate
+    AFTER TRUNCATE ON @extschema@.icp_criteria
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+DROP TRIGGER icp_profiles_history_rename ON @extschema@.icp_profiles;
+DROP FUNCTION @extschema@.icp_profiles_history_rename();
+
+CREATE FUNCTION @extschema@.icp_profiles_history_rename()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT (has_table_privilege('@extschema@.icp_profile_versions', 'SELECT')
+            AND has_table_privilege('@extschema@.icp_profile_versions', 'UPDATE')) THEN
+        RAISE EXCEPTION 'permission denied for table icp_profile_versions'
+            USING ERRCODE = '42501',
+                  DETAIL = 'Renaming a profile renames its history in icp_profile_versions, with the rights of the role making the change.',
+                  HINT = 'Grant SELECT, INSERT and UPDATE on icp_profile_versions to the roles that edit profiles.';
+    END IF;
+    -- (a new name taken by another profile fails on the primary key anyway)
+    IF NEW.name IS DISTINCT FROM OLD.name AND NOT EXISTS
+        (SELECT FROM @extschema@.icp_profiles AS p WHERE p.name = NEW.name) THEN
+        UPDATE @extschema@.icp_profile_versions AS v
+           SET profile = NEW.name,
+               version = v.version + COALESCE(
+                   (SELECT max(w.version) FROM @extschema@.icp_profile_versions AS w
+                     WHERE w.profile = NEW.name), 0)
+         WHERE v.profile = OLD.name;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.icp_profiles_history_rename() IS
+    'Trigger function: carries a profile''s history in icp_profile_versions along when the profile is renamed';
+
+CREATE TRIGGER icp_profiles_history_rename
+    BEFORE UPDATE OF name ON @extschema@.icp_profiles
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.icp_profiles_history_rename();
+
+-- Like the profile tables: nothing for PUBLIC, everything (with grant
+-- option) for the role installing the extension.
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
+    ON @extschema@.icp_profile_versions TO @extowner@ WITH GRANT OPTION;
+
