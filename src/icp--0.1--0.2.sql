@@ -431,3 +431,14 @@ CREATE TRIGGER icp_profiles_history_rename
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
     ON @extschema@.icp_profile_versions TO @extowner@ WITH GRANT OPTION;
 
+
+-- ---------------------------------------------------------------------------
+-- Internal functions nobody calls by name: EXECUTE is revoked from PUBLIC
+-- (see src/sql/90_privileges.sql for why icp_rescore_can_commit and
+-- icp_outcome_expression stay executable).
+-- ---------------------------------------------------------------------------
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_support(pg_catalog.internal) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_touch_updated_at() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_changed() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_history() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_history_rename() FROM PUBLIC;

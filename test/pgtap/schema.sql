@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(390);
+SELECT plan(391);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -214,31 +214,43 @@ SELECT volatility_is(fn, args, vol) FROM expected_functions;
 SELECT CASE WHEN strict THEN is_strict(fn, args) ELSE isnt_strict(fn, args) END
   FROM expected_functions;
 
+-- The functions of the extension (members of it).
+CREATE TEMP VIEW icp_functions AS
+SELECT p.*
+  FROM pg_catalog.pg_depend d
+  JOIN pg_catalog.pg_proc p ON d.classid = 'pg_catalog.pg_proc'::regclass AND p.oid = d.objid
+ WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
+   AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'icp')
+   AND d.deptype = 'e';
+
 -- No function is SECURITY DEFINER (README, Security and privileges; the
 -- comment in icp.control): every function runs with the caller's rights.
 SELECT is(
     ARRAY(SELECT p.oid::regprocedure::text
-            FROM pg_catalog.pg_depend d
-            JOIN pg_catalog.pg_proc p ON d.classid = 'pg_catalog.pg_proc'::regclass
-                                     AND p.oid = d.objid
-           WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
-             AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'icp')
-             AND d.deptype = 'e'
-             AND p.prosecdef
+            FROM icp_functions p
+           WHERE p.prosecdef
            ORDER BY 1),
     '{}'::text[],
     'no icp function is SECURITY DEFINER');
 
+-- EXECUTE is revoked from PUBLIC exactly on the internal functions nobody
+-- calls by name (README, Function reference).  The icp_*_columns functions
+-- of the planner rewrite are checked with that feature.
+SELECT is(
+    ARRAY(SELECT p.oid::regprocedure::text
+            FROM icp_functions p
+           WHERE NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
+             AND p.proname NOT LIKE 'icp\_%\_columns'
+           ORDER BY 1),
+    ARRAY['icp_profiles_changed()', 'icp_profiles_history()', 'icp_profiles_history_rename()',
+          'icp_support(internal)', 'icp_touch_updated_at()'],
+    'internal functions are not executable by PUBLIC');
+
 -- Every function, table and type of the extension has a COMMENT.
 SELECT is(
     ARRAY(SELECT p.oid::regprocedure::text
-            FROM pg_catalog.pg_depend d
-            JOIN pg_catalog.pg_proc p ON d.classid = 'pg_catalog.pg_proc'::regclass
-                                     AND p.oid = d.objid
-           WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
-             AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'icp')
-             AND d.deptype = 'e'
-             AND pg_catalog.obj_description(p.oid, 'pg_proc') IS NULL
+            FROM icp_functions p
+           WHERE pg_catalog.obj_description(p.oid, 'pg_proc') IS NULL
            ORDER BY 1),
     '{}'::text[],
     'every icp function has a comment');
