@@ -47,10 +47,15 @@ SELECT icp_segment('{"industry": "software", "employees": 200, "country": "DE"}'
 CREATE ROLE bi_readers;
 CREATE ROLE revops;
 GRANT SELECT ON icp_profiles, icp_criteria TO bi_readers;
-GRANT INSERT, UPDATE, DELETE ON icp_profiles, icp_criteria TO revops;
+GRANT SELECT, INSERT, UPDATE, DELETE ON icp_profiles, icp_criteria TO revops;
 GRANT USAGE ON SEQUENCE icp_criteria_id_seq TO revops;
+GRANT SELECT, INSERT, UPDATE ON icp_profile_versions TO revops;
 SET ROLE bi_readers;
 SELECT count(icp_fit('{"employees": 500}'::jsonb, 'mid-market-saas')) AS readers_can_score;
+RESET ROLE;
+SET ROLE revops;
+UPDATE icp_criteria SET weight = weight + 1 WHERE profile = 'mid-market-saas';
+SELECT count(*) AS revops_versions FROM icp_profile_versions WHERE profile = 'mid-market-saas';
 RESET ROLE;
 
 -- the fast path for bulk scoring: without EXECUTE on the internal functions
@@ -75,7 +80,7 @@ REVOKE EXECUTE ON FUNCTION icp_fit_columns("any"), icp_grade_columns("any"),
     icp_score_columns("any"), icp_segment_columns("any") FROM bi_readers;
 REVOKE ALL ON leads FROM bi_readers;
 
-REVOKE ALL ON icp_profiles, icp_criteria FROM bi_readers, revops;
+REVOKE ALL ON icp_profiles, icp_criteria, icp_profile_versions FROM bi_readers, revops;
 REVOKE ALL ON SEQUENCE icp_criteria_id_seq FROM revops;
 DROP ROLE bi_readers;
 DROP ROLE revops;

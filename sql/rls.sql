@@ -19,6 +19,7 @@ INSERT INTO icp_criteria (profile, rule, weight) VALUES
 CREATE ROLE regress_icp_alice;
 GRANT SELECT, INSERT, UPDATE, DELETE ON icp_profiles, icp_criteria TO regress_icp_alice;
 GRANT USAGE ON SEQUENCE icp_criteria_id_seq TO regress_icp_alice;
+GRANT SELECT, INSERT, UPDATE ON icp_profile_versions TO regress_icp_alice;
 GRANT SELECT, UPDATE ON rls_leads TO regress_icp_alice;
 ALTER TABLE rls_leads ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_rows ON rls_leads USING (owner = current_user);
@@ -39,6 +40,6 @@ FROM rls_leads l GROUP BY owner ORDER BY owner;
 
 DROP TABLE rls_leads;
 DELETE FROM icp_profiles WHERE name IN ('rls', 'rls-learned');
-REVOKE ALL ON icp_profiles, icp_criteria FROM regress_icp_alice;
+REVOKE ALL ON icp_profiles, icp_criteria, icp_profile_versions FROM regress_icp_alice;
 REVOKE ALL ON SEQUENCE icp_criteria_id_seq FROM regress_icp_alice;
 DROP ROLE regress_icp_alice;

@@ -108,3 +108,441 @@ CREATE TRIGGER icp_profiles_check_bias
 CREATE TRIGGER icp_criteria_check_weight
     BEFORE INSERT OR UPDATE OF weight ON @extschema@.icp_criteria
     FOR EACH ROW EXECUTE FUNCTION @extschema@.icp_check_weights();
+
+-- ---------------------------------------------------------------------------
+-- icp_rescore walks any primary key (uuid, citext, composite...) in the order
+-- of its own btree operator classes, passing the last key on as a typed
+-- value; 0.1 compared keys as text and failed on uuid or skipped citext rows.
+-- ---------------------------------------------------------------------------
+DROP PROCEDURE @extschema@.icp_rescore(pg_catalog.regclass, pg_catalog.text, pg_catalog.text,
+    pg_catalog.text, integer);
+
+CREATE PROCEDURE @extschema@.icp_rescore(
+    tbl pg_catalog.regclass,
+    profile pg_catalog.text,
+    fit_column pg_catalog.text,
+    grade_column pg_catalog.text DEFAULT NULL,
+    batch_size integer DEFAULT 10000)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    can_commit boolean := @extschema@.icp_rescore_can_commit();
+    kind "char";
+    value @extschema@.icp_profile;
+    fit_type pg_catalog.text;
+    grade_type pg_catalog.text;
+    generated "char";
+    typ pg_catalog.oid;
+    parts pg_catalog.oid[];
+    part pg_catalog.oid;
+    partname pg_catalog.text;
+    stmt pg_catalog.text;
+    scored pg_catalog.text;
+    writes pg_catalog.text;
+    writes_end pg_catalog.text;
+    stmt_end pg_catalog.text;
+    walk record;
+    res record;
+    last_key record;
+    first_stmt pg_catalog.text;
+    after pg_catalog.text;
+    bound pg_catalog.text;
+    i integer;
+    started boolean;
+    total bigint := 0;
+    total_blocks bigint := 0;
+    done bigint := 0;
+    changed bigint := 0;
+    nblocks bigint;
+    blk bigint;
+    step bigint;
+    seen bigint;
+    upd bigint;
+    block_size integer := pg_catalog.current_setting('block_size')::integer;
+BEGIN
+    IF tbl IS NULL OR profile IS NULL OR fit_column IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004',
+            MESSAGE = 'icp_rescore: tbl, profile and fit_column must not be NULL';
+    END IF;
+    IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023',
+            MESSAGE = pg_catalog.format('icp_rescore: batch_size must be at least 1, not %s', batch_size);
+    END IF;
+
+    SELECT c.relkind INTO kind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+    IF kind IS NULL OR kind OPERATOR(pg_catalog.<>) ALL (ARRAY['r', 'p']::"char"[]) THEN
+        RAISE EXCEPTION USING ERRCODE = '42809',
+            MESSAGE = pg_catalog.format('icp_rescore: %s is not a table', tbl),
+            HINT = 'icp_rescore writes into a plain or partitioned table.';
+    END IF;
+
+    SELECT a.atttypid, a.attgenerated, pg_catalog.format_type(a.atttypid, a.atttypmod)
+      INTO typ, generated, fit_type
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) fit_column
+       AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = '42703',
+            MESSAGE = pg_catalog.format('icp_rescore: column %I of table %s does not exist', fit_column, tbl);
+    END IF;
+    IF typ OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog.float8'::pg_catalog.regtype,
+                                        'pg_catalog.float4'::pg_catalog.regtype,
+                                        'pg_catalog.numeric'::pg_catalog.regtype]::pg_catalog.oid[]) THEN
+        RAISE EXCEPTION USING ERRCODE = '42804',
+            MESSAGE = pg_catalog.format('icp_rescore: fit column %I of table %s is of type %s, but must be double precision, real or numeric',
+                                        fit_column, tbl, fit_type);
+    END IF;
+    IF generated OPERATOR(pg_catalog.<>) '' THEN
+        RAISE EXCEPTION USING ERRCODE = '428C9',
+            MESSAGE = pg_catalog.format('icp_rescore: column %I of table %s is a generated column', fit_column, tbl);
+    END IF;
+
+    IF grade_column IS NOT NULL THEN
+        IF grade_column OPERATOR(pg_catalog.=) fit_column THEN
+            RAISE EXCEPTION USING ERRCODE = '22023',
+                MESSAGE = 'icp_rescore: the fit and grade columns must be different columns';
+        END IF;
+        SELECT a.atttypid, a.attgenerated, pg_catalog.format_type(a.atttypid, a.atttypmod)
+          INTO typ, generated, grade_type
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) grade_column
+           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = '42703',
+                MESSAGE = pg_catalog.format('icp_rescore: column %I of table %s does not exist', grade_column, tbl);
+        END IF;
+        IF typ OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog.text'::pg_catalog.regtype,
+                                            'pg_catalog.varchar'::pg_catalog.regtype,
+                                            'pg_catalog.bpchar'::pg_catalog.regtype]::pg_catalog.oid[]) THEN
+            RAISE EXCEPTION USING ERRCODE = '42804',
+                MESSAGE = pg_catalog.format('icp_rescore: grade column %I of table %s is of type %s, but must be text, varchar or char',
+                                            grade_column, tbl, grade_type);
+        END IF;
+        IF generated OPERATOR(pg_catalog.<>) '' THEN
+            RAISE EXCEPTION USING ERRCODE = '428C9',
+                MESSAGE = pg_catalog.format('icp_rescore: column %I of table %s is a generated column', grade_column, tbl);
+        END IF;
+    END IF;
+
+    -- one value for the whole run: every batch scores with the same version
+    value := @extschema@.icp_profile(profile);
+
+    IF kind OPERATOR(pg_catalog.=) 'p' THEN
+        parts := ARRAY(SELECT t.relid FROM pg_catalog.pg_partition_tree(tbl) t
+                        WHERE t.isleaf ORDER BY t.relid::pg_catalog.oid);
+    ELSE
+        parts := ARRAY[tbl::pg_catalog.oid];
+    END IF;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', tbl) INTO total;
+    FOREACH part IN ARRAY parts LOOP
+        total_blocks := total_blocks OPERATOR(pg_catalog.+)
+            pg_catalog.pg_relation_size(part) OPERATOR(pg_catalog./) block_size;
+    END LOOP;
+
+    IF NOT can_commit THEN
+        RAISE NOTICE 'icp_rescore: called inside a transaction block or a function, so all batches run in this one transaction'
+            USING HINT = 'CALL it on its own (autocommit) to commit after each batch.';
+    END IF;
+
+    -- blocks per batch, from the average rows per block, adjusted as we go
+    step := GREATEST(1, pg_catalog.ceil(batch_size::numeric OPERATOR(pg_catalog.*)
+                total_blocks OPERATOR(pg_catalog./) GREATEST(total, 1))::bigint);
+
+    FOREACH part IN ARRAY parts LOOP
+        SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO partname
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         WHERE c.oid OPERATOR(pg_catalog.=) part;
+        -- A primary key is walked in key order, in batches of exactly
+        -- batch_size rows, with the operators of the key's own btree operator
+        -- classes and the index's collations (so citext, uuid, numeric, a
+        -- non-C collation or a composite key sort as the index does).  The
+        -- last key of a batch comes back as a record and goes into the next
+        -- batch as a typed parameter, unpacked by a column definition list:
+        -- key values are never turned into text.  Without a primary key the
+        -- table is walked by ctid ranges (see below).
+        SELECT pg_catalog.count(*) AS n,
+               pg_catalog.string_agg(pg_catalog.format('t.%I AS k%s', k.attname, k.n), ', ' ORDER BY k.n) AS sel,
+               pg_catalog.string_agg(pg_catalog.format('t.%I%s USING %s', k.attname, k.coll, k.lt), ', ' ORDER BY k.n) AS ord,
+               pg_catalog.string_agg(pg_catalog.format('cur.k%s%s USING %s', k.n, k.coll, k.gt), ', ' ORDER BY k.n) AS ord_desc,
+               pg_catalog.string_agg(pg_catalog.format('cur.k%s', k.n), ', ' ORDER BY k.n) AS last,
+               pg_catalog.string_agg(pg_catalog.format('t.%I%s', k.attname, k.coll), ', ' ORDER BY k.n) AS cols,
+               pg_catalog.string_agg(pg_catalog.format('b.k%s', k.n), ', ' ORDER BY k.n) AS vals,
+               pg_catalog.string_agg(pg_catalog.format('k%s %s', k.n, k.typ), ', ' ORDER BY k.n) AS defs,
+               pg_catalog.string_agg(pg_catalog.format('t.%I%s %s cur.k%s', k.attname, k.coll, k.eq, k.n),
+                                     ' AND ' ORDER BY k.n) AS eqs,
+               pg_catalog.count(DISTINCT k.gt_schema) AS gt_schemas,
+               pg_catalog.min(k.gt) AS gt,
+               pg_catalog.array_agg(pg_catalog.format('t.%I%s', k.attname, k.coll) ORDER BY k.n) AS col_list,
+               pg_catalog.array_agg(k.gt ORDER BY k.n) AS gt_list,
+               pg_catalog.array_agg(k.ge ORDER BY k.n) AS ge_list,
+               pg_catalog.array_agg(k.eq ORDER BY k.n) AS eq_list
+          INTO walk
+          FROM (SELECT u.n, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ,
+                       CASE WHEN u.coll OPERATOR(pg_catalog.=) 0 THEN ''
+                            ELSE pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname) END AS coll,
+                       ops.lt, ops.eq, ops.ge, ops.gt, ops.gt_schema
+                  FROM pg_catalog.pg_index i
+                 CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(i.indkey::pg_catalog.int2[]),
+                                               pg_catalog.unnest(i.indclass::pg_catalog.oid[]),
+                                               pg_catalog.unnest(i.indcollation::pg_catalog.oid[]))
+                       WITH ORDINALITY AS u(attnum, opclass, coll, n)
+                  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                                                AND a.attnum OPERATOR(pg_catalog.=) u.attnum
+                  JOIN pg_catalog.pg_opclass oc ON oc.oid OPERATOR(pg_catalog.=) u.opclass
+                  LEFT JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) u.coll
+                  LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
+                 -- the operators <, =, >= and > of the key column's btree operator class
+                 CROSS JOIN LATERAL (
+                       SELECT pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname))
+                                  FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 1) AS lt,
+                              pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname))
+                                  FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 3) AS eq,
+                              pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname))
+                                  FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 4) AS ge,
+                              pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname))
+                                  FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 5) AS gt,
+                              pg_catalog.max(n.nspname) FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 5) AS gt_schema
+                         FROM pg_catalog.pg_amop m
+                         JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) m.amopopr
+                         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) o.oprnamespace
+                        WHERE m.amopfamily OPERATOR(pg_catalog.=) oc.opcfamily
+                          AND m.amoplefttype OPERATOR(pg_catalog.=) oc.opcintype
+                          AND m.amoprighttype OPERATOR(pg_catalog.=) oc.opcintype) AS ops
+                 WHERE i.indrelid OPERATOR(pg_catalog.=) part AND i.indisprimary
+                   AND u.n OPERATOR(pg_catalog.<=) i.indnkeyatts) AS k;
+        scored := pg_catalog.format(
+            't.%1$I AS old_fit, CAST(%2$s.icp_fit(t, $1) AS %3$s) AS new_fit, %4$s',
+            fit_column, '@extschema@', fit_type,
+            CASE WHEN grade_column IS NULL THEN 'NULL::pg_catalog.text AS old_grade, NULL::pg_catalog.text AS new_grade'
+                 ELSE pg_catalog.format('t.%I AS old_grade, CAST(%s.icp_grade(t, $1) AS %s) AS new_grade',
+                                        grade_column, '@extschema@', grade_type) END);
+        -- the UPDATE of a batch is writes || (which rows) || writes_end;
+        -- generated text is joined, never fed to format() again
+        writes := pg_catalog.format(
+            'UPDATE ONLY %1$s AS t SET %2$I = cur.new_fit %3$s FROM cur WHERE ',
+            partname, fit_column,
+            CASE WHEN grade_column IS NULL THEN ''
+                 ELSE pg_catalog.format(', %I = cur.new_grade', grade_column) END);
+        writes_end := pg_catalog.format(
+            ' AND (cur.old_fit IS DISTINCT FROM cur.new_fit %s) RETURNING 1',
+            CASE WHEN grade_column IS NULL THEN ''
+                 ELSE 'OR cur.old_grade IS DISTINCT FROM cur.new_grade' END);
+        IF walk.n OPERATOR(pg_catalog.>) 0 THEN
+            -- the rows after the last key of the previous batch ($2, a record
+            -- of the key's types): one row comparison when every > lives in
+            -- one schema (an index range), else spelled out column by column
+            IF walk.gt_schemas OPERATOR(pg_catalog.=) 1 THEN
+                after := pg_catalog.format('ROW(%s) %s (SELECT %s FROM pg_catalog.unnest(ARRAY[$2]) AS b(%s))',
+                                           walk.cols, walk.gt, walk.vals, walk.defs);
+            ELSE
+                after := NULL;
+                FOR i IN REVERSE walk.n .. 1 LOOP
+                    bound := pg_catalog.format('(SELECT b.k%s FROM pg_catalog.unnest(ARRAY[$2]) AS b(%s))',
+                                               i, walk.defs);
+                    after := CASE WHEN after IS NULL
+                        THEN pg_catalog.format('%s %s %s', walk.col_list[i], walk.gt_list[i], bound)
+                        ELSE pg_catalog.format('(%1$s %2$s %3$s OR (%1$s %4$s %3$s AND %5$s))',
+                                               walk.col_list[i], walk.gt_list[i], bound, walk.eq_list[i], after) END;
+                END LOOP;
+                after := pg_catalog.format('%s %s (SELECT b.k1 FROM pg_catalog.unnest(ARRAY[$2]) AS b(%s)) AND %s',
+                                           walk.col_list[1], walk.ge_list[1], walk.defs, after);
+            END IF;
+            -- the update joins on the key and on the ctid read: a row that a
+            -- concurrent transaction changed in between is left to it
+            stmt := pg_catalog.format(
+                'WITH cur AS MATERIALIZED (SELECT t.ctid AS tid, %s, %s FROM ONLY %s AS t WHERE ',
+                walk.sel, scored, partname);
+            stmt_end := pg_catalog.format(
+                ' ORDER BY %s LIMIT $3), upd AS (%s) '
+                'SELECT (SELECT pg_catalog.count(*) FROM cur) AS seen, (SELECT pg_catalog.count(*) FROM upd) AS upd,'
+                ' (SELECT ROW(%s) FROM cur ORDER BY %s LIMIT 1) AS last',
+                walk.ord,
+                writes || walk.eqs || ' AND t.ctid OPERATOR(pg_catalog.=) cur.tid' || writes_end,
+                walk.last, walk.ord_desc);
+            first_stmt := stmt || 'true' || stmt_end;
+            stmt := stmt || after || stmt_end;
+            started := false;
+            LOOP
+                IF NOT started THEN
+                    EXECUTE first_stmt INTO res USING value, NULL::pg_catalog.int4, batch_size;
+                ELSE
+                    EXECUTE stmt INTO res USING value, last_key, batch_size;
+                END IF;
+                seen := res.seen;
+                EXIT WHEN seen OPERATOR(pg_catalog.=) 0;
+                last_key := res.last;
+                started := true;
+                done := done OPERATOR(pg_catalog.+) seen;
+                changed := changed OPERATOR(pg_catalog.+) res.upd;
+                RAISE NOTICE '%', pg_catalog.format('rescored %s of %s rows (%s%%)', done, total,
+                    LEAST(100, done OPERATOR(pg_catalog.*) 100 OPERATOR(pg_catalog./) GREATEST(total, 1)));
+                IF can_commit THEN
+                    COMMIT;
+                END IF;
+                EXIT WHEN seen OPERATOR(pg_catalog.<) batch_size;
+            END LOOP;
+            CONTINUE;
+        END IF;
+
+        -- blocks added after the start hold rows this run already wrote
+        nblocks := pg_catalog.pg_relation_size(part) OPERATOR(pg_catalog./) block_size;
+        stmt := pg_catalog.format(
+            'WITH cur AS MATERIALIZED (SELECT t.ctid AS tid, %1$s FROM ONLY %2$s AS t'
+            ' WHERE t.ctid OPERATOR(pg_catalog.>=) $2 AND t.ctid OPERATOR(pg_catalog.<) $3), '
+            'upd AS (%3$s) '
+            'SELECT (SELECT pg_catalog.count(*) FROM cur), (SELECT pg_catalog.count(*) FROM upd)',
+            scored, partname,
+            writes || 't.ctid OPERATOR(pg_catalog.>=) $2 AND t.ctid OPERATOR(pg_catalog.<) $3'
+                      ' AND t.ctid OPERATOR(pg_catalog.=) cur.tid' || writes_end);
+        blk := 0;
+        WHILE blk OPERATOR(pg_catalog.<) nblocks LOOP
+            EXECUTE stmt INTO seen, upd
+              USING value,
+                    pg_catalog.format('(%s,0)', blk)::pg_catalog.tid,
+                    pg_catalog.format('(%s,0)', blk OPERATOR(pg_catalog.+) step)::pg_catalog.tid;
+            done := done OPERATOR(pg_catalog.+) seen;
+            changed := changed OPERATOR(pg_catalog.+) upd;
+            blk := blk OPERATOR(pg_catalog.+) step;
+            RAISE NOTICE '%', pg_catalog.format('rescored %s of %s rows (%s%%)',
+                LEAST(done, total), total,
+                LEAST(100, done OPERATOR(pg_catalog.*) 100 OPERATOR(pg_catalog./) GREATEST(total, 1)));
+            IF can_commit THEN
+                COMMIT;
+            END IF;
+            IF seen OPERATOR(pg_catalog.>) 0 THEN
+                step := GREATEST(1, LEAST(step OPERATOR(pg_catalog.*) 4,
+                            (step::numeric OPERATOR(pg_catalog.*) batch_size OPERATOR(pg_catalog./) seen)::bigint));
+            END IF;
+        END LOOP;
+    END LOOP;
+    RAISE NOTICE '%', pg_catalog.format('icp_rescore: %s rows scored with profile %L, %s updated',
+                                        LEAST(done, total), profile, changed);
+END
+$$;
+
+COMMENT ON PROCEDURE @extschema@.icp_rescore(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.text, integer) IS
+    'Rescores a table after a profile changed: writes fit (and grade) only where they differ, commits after each batch of about batch_size rows, reports progress as NOTICEs; safe to interrupt and run again';
+
+-- ---------------------------------------------------------------------------
+-- icp_funnel is one C pass over the source (src/funnel.c): 0.1 built one
+-- filter per step that repeated every earlier one, quadratic in the number
+-- of criteria.  Same signature, markings and results.
+-- ---------------------------------------------------------------------------
+DROP FUNCTION @extschema@.icp_funnel(pg_catalog.text, pg_catalog.regclass);
+
+CREATE FUNCTION @extschema@.icp_funnel(profile pg_catalog.text, source pg_catalog.regclass,
+    OUT step integer, OUT criterion bigint, OUT rule @extschema@.icp_rule,
+    OUT required boolean, OUT weight double precision,
+    OUT matching bigint, OUT unknown bigint, OUT pool bigint, OUT pool_share double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'icp_funnel'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+
+COMMENT ON FUNCTION @extschema@.icp_funnel(pg_catalog.text, pg_catalog.regclass) IS
+    'Sizes the pool: one row per criterion (required ones first, then by weight) with the rows matching it, the rows where it is unknown, and the rows left when it and every earlier one are applied as filters';
+
+-- ---------------------------------------------------------------------------
+-- Profile history: the trigger functions run with the rights of the role
+-- changing a profile (0.1 made them SECURITY DEFINER, so anyone allowed to
+-- attach them to a table of their own wrote the history as their owner),
+-- the statement triggers look only at the profiles a statement touched,
+-- and the installing role gets the history table like the profile tables.
+-- ---------------------------------------------------------------------------
+DROP TRIGGER icp_profiles_history ON @extschema@.icp_profiles;
+DROP TRIGGER icp_criteria_history ON @extschema@.icp_criteria;
+ALTER FUNCTION @extschema@.icp_profiles_history() SECURITY INVOKER;
+
+-- One trigger per event: transition tables name the profiles a statement
+-- touched (a trigger with transition tables takes a single event, and
+-- TRUNCATE has none: it looks at every profile).
+CREATE TRIGGER icp_profiles_history_insert
+    AFTER INSERT ON @extschema@.icp_profiles
+    REFERENCING NEW TABLE AS icp_new
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_profiles_history_update
+    AFTER UPDATE ON @extschema@.icp_profiles
+    REFERENCING OLD TABLE AS icp_old NEW TABLE AS icp_new
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_profiles_history_delete
+    AFTER DELETE ON @extschema@.icp_profiles
+    REFERENCING OLD TABLE AS icp_old
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_profiles_history_truncate
+    AFTER TRUNCATE ON @extschema@.icp_profiles
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_criteria_history_insert
+    AFTER INSERT ON @extschema@.icp_criteria
+    REFERENCING NEW TABLE AS icp_new
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_criteria_history_update
+    AFTER UPDATE ON @extschema@.icp_criteria
+    REFERENCING OLD TABLE AS icp_old NEW TABLE AS icp_new
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_criteria_history_delete
+    AFTER DELETE ON @extschema@.icp_criteria
+    REFERENCING OLD TABLE AS icp_old
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+CREATE TRIGGER icp_criteria_history_truncate
+    AFTER TRUNCATE ON @extschema@.icp_criteria
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.icp_profiles_history();
+
+DROP TRIGGER icp_profiles_history_rename ON @extschema@.icp_profiles;
+DROP FUNCTION @extschema@.icp_profiles_history_rename();
+
+CREATE FUNCTION @extschema@.icp_profiles_history_rename()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT (has_table_privilege('@extschema@.icp_profile_versions', 'SELECT')
+            AND has_table_privilege('@extschema@.icp_profile_versions', 'UPDATE')) THEN
+        RAISE EXCEPTION 'permission denied for table icp_profile_versions'
+            USING ERRCODE = '42501',
+                  DETAIL = 'Renaming a profile renames its history in icp_profile_versions, with the rights of the role making the change.',
+                  HINT = 'Grant SELECT, INSERT and UPDATE on icp_profile_versions to the roles that edit profiles.';
+    END IF;
+    -- (a new name taken by another profile fails on the primary key anyway)
+    IF NEW.name IS DISTINCT FROM OLD.name AND NOT EXISTS
+        (SELECT FROM @extschema@.icp_profiles AS p WHERE p.name = NEW.name) THEN
+        UPDATE @extschema@.icp_profile_versions AS v
+           SET profile = NEW.name,
+               version = v.version + COALESCE(
+                   (SELECT max(w.version) FROM @extschema@.icp_profile_versions AS w
+                     WHERE w.profile = NEW.name), 0)
+         WHERE v.profile = OLD.name;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.icp_profiles_history_rename() IS
+    'Trigger function: carries a profile''s history in icp_profile_versions along when the profile is renamed';
+
+CREATE TRIGGER icp_profiles_history_rename
+    BEFORE UPDATE OF name ON @extschema@.icp_profiles
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.icp_profiles_history_rename();
+
+-- Like the profile tables: nothing for PUBLIC, everything (with grant
+-- option) for the role installing the extension.
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
+    ON @extschema@.icp_profile_versions TO @extowner@ WITH GRANT OPTION;
+
+
+-- ---------------------------------------------------------------------------
+-- Internal functions nobody calls by name: EXECUTE is revoked from PUBLIC
+-- (see src/sql/90_privileges.sql for why icp_rescore_can_commit and
+-- icp_outcome_expression stay executable).
+-- ---------------------------------------------------------------------------
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_support(pg_catalog.internal) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_touch_updated_at() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_changed() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_history() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_history_rename() FROM PUBLIC;

@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- Bulk rescoring in committed batches (DESIGN.md section 5).
+-- Bulk rescoring in committed batches.
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.icp_rescore_can_commit()
@@ -36,9 +36,16 @@ DECLARE
     stmt pg_catalog.text;
     scored pg_catalog.text;
     writes pg_catalog.text;
-    key pg_catalog.text;
-    key_type pg_catalog.text;
-    last_key pg_catalog.text;
+    writes_end pg_catalog.text;
+    stmt_end pg_catalog.text;
+    walk record;
+    res record;
+    last_key record;
+    first_stmt pg_catalog.text;
+    after pg_catalog.text;
+    bound pg_catalog.text;
+    i integer;
+    started boolean;
     total bigint := 0;
     total_blocks bigint := 0;
     done bigint := 0;
@@ -142,44 +149,128 @@ BEGIN
         SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO partname
           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
          WHERE c.oid OPERATOR(pg_catalog.=) part;
-        -- a one-column primary key: walk it in exact batches; otherwise walk
-        -- ctid ranges (a row the run moved to a later block is seen twice)
-        key := NULL;
-        SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) INTO key, key_type
-          FROM pg_catalog.pg_index i
-          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
-                                        AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
-         WHERE i.indrelid OPERATOR(pg_catalog.=) part AND i.indisprimary
-           AND i.indnatts OPERATOR(pg_catalog.=) 1;
+        -- A primary key is walked in key order, in batches of exactly
+        -- batch_size rows, with the operators of the key's own btree operator
+        -- classes and the index's collations (so citext, uuid, numeric, a
+        -- non-C collation or a composite key sort as the index does).  The
+        -- last key of a batch comes back as a record and goes into the next
+        -- batch as a typed parameter, unpacked by a column definition list:
+        -- key values are never turned into text.  Without a primary key the
+        -- table is walked by ctid ranges (see below).
+        SELECT pg_catalog.count(*) AS n,
+               pg_catalog.string_agg(pg_catalog.format('t.%I AS k%s', k.attname, k.n), ', ' ORDER BY k.n) AS sel,
+               pg_catalog.string_agg(pg_catalog.format('t.%I%s USING %s', k.attname, k.coll, k.lt), ', ' ORDER BY k.n) AS ord,
+               pg_catalog.string_agg(pg_catalog.format('cur.k%s%s USING %s', k.n, k.coll, k.gt), ', ' ORDER BY k.n) AS ord_desc,
+               pg_catalog.string_agg(pg_catalog.format('cur.k%s', k.n), ', ' ORDER BY k.n) AS last,
+               pg_catalog.string_agg(pg_catalog.format('t.%I%s', k.attname, k.coll), ', ' ORDER BY k.n) AS cols,
+               pg_catalog.string_agg(pg_catalog.format('b.k%s', k.n), ', ' ORDER BY k.n) AS vals,
+               pg_catalog.string_agg(pg_catalog.format('k%s %s', k.n, k.typ), ', ' ORDER BY k.n) AS defs,
+               pg_catalog.string_agg(pg_catalog.format('t.%I%s %s cur.k%s', k.attname, k.coll, k.eq, k.n),
+                                     ' AND ' ORDER BY k.n) AS eqs,
+               pg_catalog.count(DISTINCT k.gt_schema) AS gt_schemas,
+               pg_catalog.min(k.gt) AS gt,
+               pg_catalog.array_agg(pg_catalog.format('t.%I%s', k.attname, k.coll) ORDER BY k.n) AS col_list,
+               pg_catalog.array_agg(k.gt ORDER BY k.n) AS gt_list,
+               pg_catalog.array_agg(k.ge ORDER BY k.n) AS ge_list,
+               pg_catalog.array_agg(k.eq ORDER BY k.n) AS eq_list
+          INTO walk
+          FROM (SELECT u.n, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ,
+                       CASE WHEN u.coll OPERATOR(pg_catalog.=) 0 THEN ''
+                            ELSE pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname) END AS coll,
+                       ops.lt, ops.eq, ops.ge, ops.gt, ops.gt_schema
+                  FROM pg_catalog.pg_index i
+                 CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(i.indkey::pg_catalog.int2[]),
+                                               pg_catalog.unnest(i.indclass::pg_catalog.oid[]),
+                                               pg_catalog.unnest(i.indcollation::pg_catalog.oid[]))
+                       WITH ORDINALITY AS u(attnum, opclass, coll, n)
+                  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                                                AND a.attnum OPERATOR(pg_catalog.=) u.attnum
+                  JOIN pg_catalog.pg_opclass oc ON oc.oid OPERATOR(pg_catalog.=) u.opclass
+                  LEFT JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) u.coll
+                  LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
+                 -- the operators <, =, >= and > of the key column's btree operator class
+                 CROSS JOIN LATERAL (
+                       SELECT pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname))
+                                  FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 1) AS lt,
+                              pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname))
+                                  FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 3) AS eq,
+                              pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname))
+                                  FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 4) AS ge,
+                              pg_catalog.max(pg_catalog.format('OPERATOR(%I.%s)', n.nspname, o.oprname))
+                                  FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 5) AS gt,
+                              pg_catalog.max(n.nspname) FILTER (WHERE m.amopstrategy OPERATOR(pg_catalog.=) 5) AS gt_schema
+                         FROM pg_catalog.pg_amop m
+                         JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) m.amopopr
+                         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) o.oprnamespace
+                        WHERE m.amopfamily OPERATOR(pg_catalog.=) oc.opcfamily
+                          AND m.amoplefttype OPERATOR(pg_catalog.=) oc.opcintype
+                          AND m.amoprighttype OPERATOR(pg_catalog.=) oc.opcintype) AS ops
+                 WHERE i.indrelid OPERATOR(pg_catalog.=) part AND i.indisprimary
+                   AND u.n OPERATOR(pg_catalog.<=) i.indnkeyatts) AS k;
         scored := pg_catalog.format(
             't.%1$I AS old_fit, CAST(%2$s.icp_fit(t, $1) AS %3$s) AS new_fit, %4$s',
             fit_column, '@extschema@', fit_type,
             CASE WHEN grade_column IS NULL THEN 'NULL::pg_catalog.text AS old_grade, NULL::pg_catalog.text AS new_grade'
                  ELSE pg_catalog.format('t.%I AS old_grade, CAST(%s.icp_grade(t, $1) AS %s) AS new_grade',
                                         grade_column, '@extschema@', grade_type) END);
+        -- the UPDATE of a batch is writes || (which rows) || writes_end;
+        -- generated text is joined, never fed to format() again
         writes := pg_catalog.format(
-            'UPDATE ONLY %1$s AS t SET %2$I = cur.new_fit %3$s FROM cur WHERE %%s'
-            ' AND (cur.old_fit IS DISTINCT FROM cur.new_fit %4$s) RETURNING 1',
+            'UPDATE ONLY %1$s AS t SET %2$I = cur.new_fit %3$s FROM cur WHERE ',
             partname, fit_column,
             CASE WHEN grade_column IS NULL THEN ''
-                 ELSE pg_catalog.format(', %I = cur.new_grade', grade_column) END,
+                 ELSE pg_catalog.format(', %I = cur.new_grade', grade_column) END);
+        writes_end := pg_catalog.format(
+            ' AND (cur.old_fit IS DISTINCT FROM cur.new_fit %s) RETURNING 1',
             CASE WHEN grade_column IS NULL THEN ''
                  ELSE 'OR cur.old_grade IS DISTINCT FROM cur.new_grade' END);
-        IF key IS NOT NULL THEN
+        IF walk.n OPERATOR(pg_catalog.>) 0 THEN
+            -- the rows after the last key of the previous batch ($2, a record
+            -- of the key's types): one row comparison when every > lives in
+            -- one schema (an index range), else spelled out column by column
+            IF walk.gt_schemas OPERATOR(pg_catalog.=) 1 THEN
+                after := pg_catalog.format('ROW(%s) %s (SELECT %s FROM pg_catalog.unnest(ARRAY[$2]) AS b(%s))',
+                                           walk.cols, walk.gt, walk.vals, walk.defs);
+            ELSE
+                after := NULL;
+                FOR i IN REVERSE walk.n .. 1 LOOP
+                    bound := pg_catalog.format('(SELECT b.k%s FROM pg_catalog.unnest(ARRAY[$2]) AS b(%s))',
+                                               i, walk.defs);
+                    after := CASE WHEN after IS NULL
+                        THEN pg_catalog.format('%s %s %s', walk.col_list[i], walk.gt_list[i], bound)
+                        ELSE pg_catalog.format('(%1$s %2$s %3$s OR (%1$s %4$s %3$s AND %5$s))',
+                                               walk.col_list[i], walk.gt_list[i], bound, walk.eq_list[i], after) END;
+                END LOOP;
+                after := pg_catalog.format('%s %s (SELECT b.k1 FROM pg_catalog.unnest(ARRAY[$2]) AS b(%s)) AND %s',
+                                           walk.col_list[1], walk.ge_list[1], walk.defs, after);
+            END IF;
+            -- the update joins on the key and on the ctid read: a row that a
+            -- concurrent transaction changed in between is left to it
             stmt := pg_catalog.format(
-                'WITH cur AS MATERIALIZED (SELECT t.%1$I AS k, %2$s FROM ONLY %3$s AS t'
-                ' WHERE $2 IS NULL OR t.%1$I OPERATOR(pg_catalog.>) CAST($2 AS %4$s)'
-                ' ORDER BY t.%1$I LIMIT $3), upd AS (%5$s) '
-                'SELECT (SELECT pg_catalog.count(*) FROM cur), (SELECT pg_catalog.count(*) FROM upd),'
-                ' (SELECT CAST(pg_catalog.max(cur.k) AS pg_catalog.text) FROM cur)',
-                key, scored, partname, key_type,
-                pg_catalog.format(writes, pg_catalog.format('t.%I OPERATOR(pg_catalog.=) cur.k', key)));
-            last_key := NULL;
+                'WITH cur AS MATERIALIZED (SELECT t.ctid AS tid, %s, %s FROM ONLY %s AS t WHERE ',
+                walk.sel, scored, partname);
+            stmt_end := pg_catalog.format(
+                ' ORDER BY %s LIMIT $3), upd AS (%s) '
+                'SELECT (SELECT pg_catalog.count(*) FROM cur) AS seen, (SELECT pg_catalog.count(*) FROM upd) AS upd,'
+                ' (SELECT ROW(%s) FROM cur ORDER BY %s LIMIT 1) AS last',
+                walk.ord,
+                writes || walk.eqs || ' AND t.ctid OPERATOR(pg_catalog.=) cur.tid' || writes_end,
+                walk.last, walk.ord_desc);
+            first_stmt := stmt || 'true' || stmt_end;
+            stmt := stmt || after || stmt_end;
+            started := false;
             LOOP
-                EXECUTE stmt INTO seen, upd, last_key USING value, last_key, batch_size;
+                IF NOT started THEN
+                    EXECUTE first_stmt INTO res USING value, NULL::pg_catalog.int4, batch_size;
+                ELSE
+                    EXECUTE stmt INTO res USING value, last_key, batch_size;
+                END IF;
+                seen := res.seen;
                 EXIT WHEN seen OPERATOR(pg_catalog.=) 0;
+                last_key := res.last;
+                started := true;
                 done := done OPERATOR(pg_catalog.+) seen;
-                changed := changed OPERATOR(pg_catalog.+) upd;
+                changed := changed OPERATOR(pg_catalog.+) res.upd;
                 RAISE NOTICE '%', pg_catalog.format('rescored %s of %s rows (%s%%)', done, total,
                     LEAST(100, done OPERATOR(pg_catalog.*) 100 OPERATOR(pg_catalog./) GREATEST(total, 1)));
                 IF can_commit THEN
@@ -198,8 +289,8 @@ BEGIN
             'upd AS (%3$s) '
             'SELECT (SELECT pg_catalog.count(*) FROM cur), (SELECT pg_catalog.count(*) FROM upd)',
             scored, partname,
-            pg_catalog.format(writes, 't.ctid OPERATOR(pg_catalog.>=) $2 AND t.ctid OPERATOR(pg_catalog.<) $3'
-                                      ' AND t.ctid OPERATOR(pg_catalog.=) cur.tid'));
+            writes || 't.ctid OPERATOR(pg_catalog.>=) $2 AND t.ctid OPERATOR(pg_catalog.<) $3'
+                      ' AND t.ctid OPERATOR(pg_catalog.=) cur.tid' || writes_end);
         blk := 0;
         WHILE blk OPERATOR(pg_catalog.<) nblocks LOOP
             EXECUTE stmt INTO seen, upd

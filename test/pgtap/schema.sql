@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(370);
+SELECT plan(391);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -98,6 +98,27 @@ SELECT has_trigger('icp_criteria', 'icp_criteria_invalidate');
 SELECT trigger_is('icp_profiles', 'icp_profiles_touch', 'icp_touch_updated_at');
 SELECT trigger_is('icp_profiles', 'icp_profiles_invalidate', 'icp_profiles_changed');
 SELECT trigger_is('icp_criteria', 'icp_criteria_invalidate', 'icp_profiles_changed');
+
+-- Profile history: one statement trigger per event (transition tables name
+-- the touched profiles), TRUNCATE without them, and the rename row trigger.
+CREATE TEMP TABLE expected_history_triggers (tab name, trg name, fn name) ON COMMIT DROP;
+INSERT INTO expected_history_triggers
+SELECT t.tab, t.tab || '_history_' || e.event, 'icp_profiles_history'
+  FROM unnest(ARRAY['icp_profiles', 'icp_criteria']::name[]) AS t(tab),
+       unnest(ARRAY['insert', 'update', 'delete', 'truncate']) AS e(event);
+INSERT INTO expected_history_triggers
+VALUES ('icp_profiles', 'icp_profiles_history_rename', 'icp_profiles_history_rename');
+SELECT has_trigger(tab, trg) FROM expected_history_triggers;
+SELECT trigger_is(tab, trg, fn) FROM expected_history_triggers;
+SELECT is(
+    ARRAY(SELECT tgname || ' ' || coalesce(tgoldtable, '-') || ' ' || coalesce(tgnewtable, '-')
+            FROM pg_catalog.pg_trigger
+           WHERE tgfoid = 'icp_profiles_history()'::regprocedure ORDER BY 1),
+    ARRAY['icp_criteria_history_delete icp_old -', 'icp_criteria_history_insert - icp_new',
+          'icp_criteria_history_truncate - -', 'icp_criteria_history_update icp_old icp_new',
+          'icp_profiles_history_delete icp_old -', 'icp_profiles_history_insert - icp_new',
+          'icp_profiles_history_truncate - -', 'icp_profiles_history_update icp_old icp_new'],
+    'the history statement triggers read the touched profiles from their transition tables');
 
 SELECT is(
     ARRAY(SELECT c::regclass::text FROM pg_catalog.pg_extension e,
@@ -193,16 +214,43 @@ SELECT volatility_is(fn, args, vol) FROM expected_functions;
 SELECT CASE WHEN strict THEN is_strict(fn, args) ELSE isnt_strict(fn, args) END
   FROM expected_functions;
 
+-- The functions of the extension (members of it).
+CREATE TEMP VIEW icp_functions AS
+SELECT p.*
+  FROM pg_catalog.pg_depend d
+  JOIN pg_catalog.pg_proc p ON d.classid = 'pg_catalog.pg_proc'::regclass AND p.oid = d.objid
+ WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
+   AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'icp')
+   AND d.deptype = 'e';
+
+-- No function is SECURITY DEFINER (README, Security and privileges; the
+-- comment in icp.control): every function runs with the caller's rights.
+SELECT is(
+    ARRAY(SELECT p.oid::regprocedure::text
+            FROM icp_functions p
+           WHERE p.prosecdef
+           ORDER BY 1),
+    '{}'::text[],
+    'no icp function is SECURITY DEFINER');
+
+-- EXECUTE is revoked from PUBLIC exactly on the internal functions nobody
+-- calls by name (README, Function reference).  The icp_*_columns functions
+-- of the planner rewrite are checked with that feature.
+SELECT is(
+    ARRAY(SELECT p.oid::regprocedure::text
+            FROM icp_functions p
+           WHERE NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
+             AND p.proname NOT LIKE 'icp\_%\_columns'
+           ORDER BY 1),
+    ARRAY['icp_profiles_changed()', 'icp_profiles_history()', 'icp_profiles_history_rename()',
+          'icp_support(internal)', 'icp_touch_updated_at()'],
+    'internal functions are not executable by PUBLIC');
+
 -- Every function, table and type of the extension has a COMMENT.
 SELECT is(
     ARRAY(SELECT p.oid::regprocedure::text
-            FROM pg_catalog.pg_depend d
-            JOIN pg_catalog.pg_proc p ON d.classid = 'pg_catalog.pg_proc'::regclass
-                                     AND p.oid = d.objid
-           WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
-             AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'icp')
-             AND d.deptype = 'e'
-             AND pg_catalog.obj_description(p.oid, 'pg_proc') IS NULL
+            FROM icp_functions p
+           WHERE pg_catalog.obj_description(p.oid, 'pg_proc') IS NULL
            ORDER BY 1),
     '{}'::text[],
     'every icp function has a comment');
