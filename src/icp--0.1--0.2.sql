@@ -546,3 +546,5 @@ REVOKE EXECUTE ON FUNCTION @extschema@.icp_touch_updated_at() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_changed() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_history() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.icp_profiles_history_rename() FROM PUBLIC;
+
+REVOKE EXECUTE ON FUNCTION @extschema@.icp_check_weights() FROM PUBLIC;

@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(391);
+SELECT plan(399);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -98,6 +98,10 @@ SELECT has_trigger('icp_criteria', 'icp_criteria_invalidate');
 SELECT trigger_is('icp_profiles', 'icp_profiles_touch', 'icp_touch_updated_at');
 SELECT trigger_is('icp_profiles', 'icp_profiles_invalidate', 'icp_profiles_changed');
 SELECT trigger_is('icp_criteria', 'icp_criteria_invalidate', 'icp_profiles_changed');
+SELECT has_trigger('icp_profiles', 'icp_profiles_check_bias');
+SELECT has_trigger('icp_criteria', 'icp_criteria_check_weight');
+SELECT trigger_is('icp_profiles', 'icp_profiles_check_bias', 'icp_check_weights');
+SELECT trigger_is('icp_criteria', 'icp_criteria_check_weight', 'icp_check_weights');
 
 -- Profile history: one statement trigger per event (transition tables name
 -- the touched profiles), TRUNCATE without them, and the rename row trigger.
@@ -158,6 +162,7 @@ INSERT INTO expected_functions VALUES
     ('icp_rule_attributes',    '{icp_rule}',           'text[]',           'immutable', true),
     ('icp_touch_updated_at',   '{}',                   'trigger',          'volatile',  false),
     ('icp_profiles_changed',   '{}',                   'trigger',          'volatile',  false),
+    ('icp_check_weights',      '{}',                   'trigger',          'volatile',  false),
     ('icp_profile_in',         '{cstring}',            'icp_profile',      'immutable', true),
     ('icp_profile_out',        '{icp_profile}',        'cstring',          'immutable', true),
     ('icp_profile_recv',       '{internal}',           'icp_profile',      'immutable', true),
@@ -234,15 +239,16 @@ SELECT is(
     'no icp function is SECURITY DEFINER');
 
 -- EXECUTE is revoked from PUBLIC exactly on the internal functions nobody
--- calls by name (README, Function reference).  The icp_*_columns functions
--- of the planner rewrite are checked with that feature.
+-- calls by name (README, Function reference), the planner rewrite's
+-- icp_*_columns included.
 SELECT is(
     ARRAY(SELECT p.oid::regprocedure::text
             FROM icp_functions p
            WHERE NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
-             AND p.proname NOT LIKE 'icp\_%\_columns'
-           ORDER BY 1),
-    ARRAY['icp_profiles_changed()', 'icp_profiles_history()', 'icp_profiles_history_rename()',
+           ORDER BY p.oid::regprocedure::text COLLATE "C"),
+    ARRAY['icp_check_weights()', 'icp_fit_columns("any")', 'icp_grade_columns("any")',
+          'icp_profiles_changed()', 'icp_profiles_history()', 'icp_profiles_history_rename()',
+          'icp_score_columns("any")', 'icp_segment_columns("any")',
           'icp_support(internal)', 'icp_touch_updated_at()'],
     'internal functions are not executable by PUBLIC');
 
