@@ -258,6 +258,27 @@ IcpAccountFromArgs(IcpRowReader *r, FunctionCallInfo fcinfo, int first,
 	RowAccount(r, acc);
 }
 
+/*
+ * A row already deformed into values/isnull arrays of the reader's row type
+ * (a trigger's tuple) as an account; the arrays must outlive the account.
+ */
+void
+IcpAccountFromValues(IcpRowReader *r, Datum *values, bool *isnull, IcpAccount *acc)
+{
+	int			i;
+
+	Assert(!r->is_jsonb);
+	for (i = 0; i < r->nreadcols; i++)
+	{
+		int			att = r->readcols[i];
+
+		r->isnull[att] = isnull[att];
+		r->values[att] = isnull[att] ? (Datum) 0 :
+			(r->varlena[att] ? PlainColumn(r, values[att]) : values[att]);
+	}
+	RowAccount(r, acc);
+}
+
 /* A jsonb document (already detoasted by the caller) as an account */
 void
 IcpAccountFromJsonb(IcpRowReader *r, Jsonb *jb, IcpAccount *acc)

@@ -68,6 +68,8 @@ extern void IcpReaderNeed(IcpRowReader *r, struct IcpBinding *b);
 
 extern void IcpAccountFromRecord(IcpRowReader *r, HeapTupleHeader th, IcpAccount *acc);
 extern void IcpAccountFromHeapTuple(IcpRowReader *r, HeapTuple tuple, IcpAccount *acc);
+extern void IcpAccountFromValues(IcpRowReader *r, Datum *values, bool *isnull,
+								 IcpAccount *acc);
 extern void IcpAccountFromArgs(IcpRowReader *r, FunctionCallInfo fcinfo, int first,
 							   IcpAccount *acc);
 extern void IcpAccountFromJsonb(IcpRowReader *r, Jsonb *jb, IcpAccount *acc);

@@ -149,6 +149,8 @@ typedef struct IcpSettings
 	int			datestyle;
 	int			dateorder;
 	int			intervalstyle;
+	const void *tz;				/* session_timezone: pg_tz entries are never
+								 * freed, so the same pointer is the same zone */
 	char		timezone[256];
 	char		monetary[256];
 } IcpSettings;

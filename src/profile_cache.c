@@ -214,6 +214,7 @@ IcpCurrentSettings(IcpSettings *s)
 	s->datestyle = DateStyle;
 	s->dateorder = DateOrder;
 	s->intervalstyle = IntervalStyle;
+	s->tz = session_timezone;
 	strlcpy(s->timezone, tz ? tz : "", sizeof(s->timezone));
 	strlcpy(s->monetary, locale_monetary ? locale_monetary : "", sizeof(s->monetary));
 }
@@ -227,11 +228,13 @@ IcpSettingsMatch(const IcpSettings *s)
 	if (s->datestyle != DateStyle || s->dateorder != DateOrder ||
 		s->intervalstyle != IntervalStyle)
 		return false;
-	tz = session_timezone ? pg_get_timezone_name(session_timezone) : "";
-	if (strncmp(s->timezone, tz ? tz : "", sizeof(s->timezone)) != 0)
-		return false;
-	return strncmp(s->monetary, locale_monetary ? locale_monetary : "",
-				   sizeof(s->monetary)) == 0;
+	if (s->tz != session_timezone)
+	{
+		tz = session_timezone ? pg_get_timezone_name(session_timezone) : "";
+		if (strncmp(s->timezone, tz ? tz : "", sizeof(s->timezone)) != 0)
+			return false;
+	}
+	return strcmp(s->monetary, locale_monetary ? locale_monetary : "") == 0;
 }
 
 /* The snapshot a read would use now, or NULL */

@@ -11,9 +11,9 @@
  * the first row of each statement and kept in fn_extra, which lives as long
  * as the statement.  The profile is pinned and bound to the table's row
  * type like any call site's (score.h), and resolved again whenever the
- * call site's key no longer holds; each row then costs one partial read
- * (out-of-line values detoasted by the account layer), the rules and one
- * heap_modify_tuple_by_cols.  On UPDATE a row whose attributes read
+ * call site's key no longer holds; each row then costs one deform (its
+ * read columns detoasted by the account layer), the rules and forming the
+ * new tuple.  On UPDATE a row whose attributes read
  * by the profile (and by the segment's profiles) did not change is returned
  * as it is, without scoring, unless one of the result columns is NULL.
  */
@@ -62,6 +62,8 @@ typedef struct TrigState
 	IcpRowReader *reader;		/* reads the columns any profile reads */
 	TupleTableSlot *newslot;	/* UPDATE: raw columns of both versions */
 	TupleTableSlot *oldslot;
+	Datum	   *values;			/* the row being written, deformed */
+	bool	   *isnull;
 } TrigState;
 
 /* Let go of the trigger's pins when the statement's memory goes away */
@@ -177,6 +179,8 @@ SetupTrigger(FunctionCallInfo fcinfo, TriggerData *td)
 		st->seg = IcpSegmentCreate(cxt, NULL);
 	st->newslot = MakeSingleTupleTableSlot(st->tupdesc, &TTSOpsHeapTuple);
 	st->oldslot = MakeSingleTupleTableSlot(st->tupdesc, &TTSOpsHeapTuple);
+	st->values = palloc(sizeof(Datum) * Max(st->tupdesc->natts, 1));
+	st->isnull = palloc(sizeof(bool) * Max(st->tupdesc->natts, 1));
 	MemoryContextSwitchTo(old);
 	return st;
 }
@@ -283,10 +287,7 @@ icp_score_trigger(PG_FUNCTION_ARGS)
 	IcpAccount	acc;
 	IcpResult	res;
 	ErrorContextCallback errcb;
-	int			cols[3];
-	Datum		values[3];
-	bool		nulls[3];
-	int			n = 0;
+	HeapTuple	newtuple;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -329,7 +330,9 @@ icp_score_trigger(PG_FUNCTION_ARGS)
 			return PointerGetDatum(tuple);
 	}
 
-	IcpAccountFromHeapTuple(st->reader, tuple, &acc);
+	/* one deform serves the rules and the new tuple */
+	heap_deform_tuple(tuple, st->tupdesc, st->values, st->isnull);
+	IcpAccountFromValues(st->reader, st->values, st->isnull, &acc);
 	errcb.callback = IcpScoringErrorCallback;
 	errcb.arg = &st->run;
 	errcb.previous = error_context_stack;
@@ -337,29 +340,30 @@ icp_score_trigger(PG_FUNCTION_ARGS)
 	IcpScoreAccount(&st->run, &acc, &res, NULL);
 	error_context_stack = errcb.previous;
 
-	cols[n] = st->fit.attnum;
-	nulls[n] = res.fit_null;
-	values[n] = res.fit_null ? (Datum) 0 : FitColumnDatum(&st->fit, res.fit);
-	n++;
+	st->isnull[st->fit.attnum - 1] = res.fit_null;
+	st->values[st->fit.attnum - 1] = res.fit_null ? (Datum) 0 :
+		FitColumnDatum(&st->fit, res.fit);
 	if (st->grade.attnum != 0)
 	{
 		char		g[2] = {res.grade, '\0'};
 
-		cols[n] = st->grade.attnum;
-		nulls[n] = (res.grade == 0);
-		values[n] = res.grade == 0 ? (Datum) 0 : TextColumnDatum(&st->grade, g);
-		n++;
+		st->isnull[st->grade.attnum - 1] = (res.grade == 0);
+		st->values[st->grade.attnum - 1] = res.grade == 0 ? (Datum) 0 :
+			TextColumnDatum(&st->grade, g);
 	}
 	if (st->segment.attnum != 0)
 	{
 		IcpCompiled *win = st->seg->nprofiles > 0 ? IcpSegmentChoose(st->seg, &acc) : NULL;
 
-		cols[n] = st->segment.attnum;
-		nulls[n] = (win == NULL);
-		values[n] = win == NULL ? (Datum) 0 : TextColumnDatum(&st->segment, win->name);
-		n++;
+		st->isnull[st->segment.attnum - 1] = (win == NULL);
+		st->values[st->segment.attnum - 1] = win == NULL ? (Datum) 0 :
+			TextColumnDatum(&st->segment, win->name);
 	}
-	tuple = heap_modify_tuple_by_cols(tuple, st->tupdesc, n, cols, values, nulls);
+	newtuple = heap_form_tuple(st->tupdesc, st->values, st->isnull);
+	/* what heap_modify_tuple keeps of the original */
+	newtuple->t_data->t_ctid = tuple->t_data->t_ctid;
+	newtuple->t_self = tuple->t_self;
+	newtuple->t_tableOid = tuple->t_tableOid;
 	IcpAccountDone(st->reader);
-	return PointerGetDatum(tuple);
+	return PointerGetDatum(newtuple);
 }
