@@ -1,5 +1,5 @@
 -- Differential test: random profiles over random typed data, scored by icp
--- and by plain SQL computing DESIGN.md section 4's formulas from the same
+-- and by plain SQL computing the scoring formulas (README, Scoring) from the same
 -- conditions written as SQL.  Every rule is generated twice: in the rule
 -- language and as the SQL condition it means.  A second part does the same
 -- on real-sized values (texts, arrays and jsonb stored compressed or out of
