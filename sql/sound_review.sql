@@ -6,6 +6,11 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS icp;
 RESET client_min_messages;
 
+-- Criterion ids come from a sequence that later tests' messages show:
+-- leave it as found.
+SELECT pg_get_serial_sequence('icp_criteria', 'id') AS rvw_seq \gset
+SELECT last_value AS rvw_last, is_called AS rvw_called FROM :rvw_seq \gset
+
 CREATE TABLE rvw_leads (id int PRIMARY KEY, industry text, employees int);
 INSERT INTO rvw_leads VALUES (1, 'software', 120), (2, 'retail', 40), (3, 'software', 10);
 INSERT INTO icp_profiles (name) VALUES ('rvw-a'), ('rvw-b');
@@ -40,3 +45,7 @@ SELECT pg_temp.profile_reads() - :reads_before AS profile_reads_after_warm_up;
 -- An edit is still seen by the next statement.
 UPDATE icp_criteria SET weight = 150 WHERE profile = 'rvw-a' AND rule = 'employees > 100';
 SELECT id, icp_fit(l, 'rvw-a') AS a FROM rvw_leads l ORDER BY id;
+
+-- Leave no active profile behind for the tests that follow.
+DELETE FROM icp_profiles WHERE name IN ('rvw-a', 'rvw-b');
+SELECT setval(:'rvw_seq', :rvw_last, :'rvw_called'::boolean) IS NOT NULL AS sequence_restored;
