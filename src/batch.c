@@ -44,19 +44,11 @@ OutcomesEntry(FunctionCallInfo fcinfo, bool by_value, bool jsonb)
 	int			lbs[1] = {1};
 	int			i;
 
-	/* resolve first: the outcome array is sized by the profile */
 	if (jsonb)
-		run = IcpCallSiteResolve(cs, kind, arg, InvalidOid, -1);
-	else
-		run = IcpCallSiteResolve(cs, kind, arg,
-								 HeapTupleHeaderGetTypeId(PG_GETARG_HEAPTUPLEHEADER(0)),
-								 HeapTupleHeaderGetTypMod(PG_GETARG_HEAPTUPLEHEADER(0)));
-	outcomes = palloc(sizeof(IcpTri) * Max(run->cp->ncriteria, 1));
-	if (jsonb)
-		run = IcpScoreJsonb(cs, kind, arg, PG_GETARG_JSONB_P(0), &res, outcomes, NULL);
+		run = IcpScoreJsonb(cs, kind, arg, PG_GETARG_JSONB_P(0), &res, &outcomes, NULL);
 	else
 		run = IcpScoreRecord(cs, kind, arg, PG_GETARG_HEAPTUPLEHEADER(0), &res,
-							 outcomes, NULL);
+							 &outcomes, NULL);
 	cp = run->cp;
 	elems = palloc(sizeof(Datum) * Max(cp->ncriteria, 1));
 	nulls = palloc(sizeof(bool) * Max(cp->ncriteria, 1));
@@ -110,7 +102,8 @@ icp_profile_criteria(PG_FUNCTION_ARGS)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	cp = IcpNewCompiled(value);
+	/* only read here: compiled in the call's memory, freed with it */
+	cp = IcpCompileProfile(value, CurrentMemoryContext);
 	for (i = 0; i < cp->ncriteria; i++)
 	{
 		IcpCriterion *c = &cp->criteria[i];
@@ -125,7 +118,7 @@ icp_profile_criteria(PG_FUNCTION_ARGS)
 		values[4] = BoolGetDatum(c->required);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	IcpUnpinProfile(cp);
+	MemoryContextDelete(cp->cxt);
 	return (Datum) 0;
 }
 

@@ -166,7 +166,6 @@ typedef struct IcpUseKey
 	bool		valid;
 	uint64		catalog_generation;
 	Oid			userid;
-	uint64		snap_count;		/* snapXactCompletionCount, 0: none */
 	uint32		snap_cid;
 	uint32		snap_xmin;
 	uint32		snap_xmax;
@@ -177,7 +176,8 @@ typedef struct IcpUseKey
 
 extern void IcpCurrentSettings(IcpSettings *s);
 extern bool IcpSettingsMatch(const IcpSettings *s);
-extern void IcpUseKeyTake(IcpUseKey *key);
+extern uint64 IcpUseKeyBegin(void);
+extern void IcpUseKeyTake(IcpUseKey *key, uint64 catalog_generation);
 extern bool IcpUseKeyValid(const IcpUseKey *key);
 extern uint64 IcpCatalogGeneration;
 

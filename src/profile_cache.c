@@ -17,12 +17,16 @@
  *   IcpProfileGeneration, and entries of an older generation are dropped.
  * - Snapshots.  An entry remembers the snapshot it was read under.  It is
  *   "current" when that snapshot saw every change whose invalidation this
- *   backend had processed (compared by the snapshot's transaction-completion
- *   count, and by command id for this transaction's own edits).  A current
- *   entry serves any current snapshot; any other entry serves only the very
- *   snapshot it was read under, so REPEATABLE READ transactions and
- *   statements running while an edit commits never publish what they saw as
- *   the current profile.
+ *   backend had processed: a change's transaction completed before its
+ *   invalidation was sent, so it is no later than the latest completed xid
+ *   read when the invalidation arrives, and a snapshot whose xmin follows
+ *   that xid sees it (this transaction's own edits are compared by command
+ *   id).  A current entry serves any current snapshot; any other entry
+ *   serves only a snapshot with the same xmin, xmax, in-progress count and
+ *   command id (the same set of completed transactions: later completions
+ *   raise xmax or shrink the in-progress list), so REPEATABLE READ
+ *   transactions and statements running while an edit commits never
+ *   publish what they saw as the current profile.
  * - Privileges.  Every acquire re-checks that the role may read both
  *   tables (schema USAGE, table SELECT) and that no row-level security
  *   policy applies to it.  When that fast check fails the profile is read
@@ -83,12 +87,12 @@ static Oid	icp_schema = InvalidOid;
 static uint64 relids_generation = 0;
 
 /*
- * The latest profile change this backend has processed: the transaction
- * completion count when its invalidation arrived (the change completed no
- * later), and, for changes processed inside a transaction, that
- * transaction and the command id from which its snapshots see them.
+ * The latest profile change this backend has processed: the latest
+ * completed xid when its invalidation arrived (the change's transaction
+ * completed no later), and, for changes processed inside a transaction,
+ * that transaction and the command id from which its snapshots see them.
  */
-static uint64 change_count = 0;
+static TransactionId change_xid = InvalidTransactionId;
 static LocalTransactionId change_lxid = InvalidLocalTransactionId;
 static CommandId change_cid = InvalidCommandId;
 
@@ -101,9 +105,15 @@ static MemoryContext profiles_cxt = NULL;
 static void
 NoteProfileChange(void)
 {
+	FullTransactionId latest;
+	TransactionId xid;
+
 	IcpProfileGeneration++;
-	change_count = Max(change_count,
-					   *(volatile uint64 *) &ShmemVariableCache->xactCompletionCount);
+	latest.value = ((volatile FullTransactionId *) &ShmemVariableCache->latestCompletedXid)->value;
+	xid = XidFromFullTransactionId(latest);
+	if (TransactionIdIsNormal(xid) &&
+		(!TransactionIdIsValid(change_xid) || TransactionIdFollows(xid, change_xid)))
+		change_xid = xid;
 	if (IsTransactionState() && MyProc != NULL)
 	{
 		change_lxid = MyProc->lxid;
@@ -244,16 +254,31 @@ CurrentReadSnapshot(void)
 	return ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 }
 
-/* Remember what a call site resolves its profile under, now */
+/*
+ * Start resolving a call site's profile: take in pending invalidations and
+ * return the catalog generation the resolution will be valid for.
+ */
+uint64
+IcpUseKeyBegin(void)
+{
+	AcceptInvalidationMessages();
+	return IcpCatalogGeneration;
+}
+
+/*
+ * Remember what a call site resolved its profile under: the generation
+ * IcpUseKeyBegin returned before anything was looked up (an invalidation
+ * taken in while binding makes the key stale at once), and the role,
+ * snapshot and settings now.
+ */
 void
-IcpUseKeyTake(IcpUseKey *key)
+IcpUseKeyTake(IcpUseKey *key, uint64 catalog_generation)
 {
 	Snapshot	snap = CurrentReadSnapshot();
 
 	key->valid = true;
-	key->catalog_generation = IcpCatalogGeneration;
+	key->catalog_generation = catalog_generation;
 	key->userid = GetUserId();
-	key->snap_count = snap ? snap->snapXactCompletionCount : 0;
 	key->snap_cid = snap ? snap->curcid : InvalidCommandId;
 	key->snap_xmin = snap ? snap->xmin : InvalidTransactionId;
 	key->snap_xmax = snap ? snap->xmax : InvalidTransactionId;
@@ -277,11 +302,11 @@ IcpUseKeyValid(const IcpUseKey *key)
 	snap = CurrentReadSnapshot();
 
 	/*
-	 * Snapshots restored in parallel workers or imported carry no completion
-	 * count (0); they are then told apart by their other fields, which stay
-	 * fixed for the life of such a snapshot.
+	 * Two snapshots of one transaction with the same xmin, xmax, number of
+	 * transactions in progress and command id see the same data: any
+	 * transaction completing in between raises xmax or shrinks the list.
 	 */
-	if (snap == NULL || key->snap_count != snap->snapXactCompletionCount ||
+	if (snap == NULL ||
 		key->snap_cid != snap->curcid || key->snap_xmin != snap->xmin ||
 		key->snap_xmax != snap->xmax || key->snap_xcnt != snap->xcnt ||
 		key->snap_lxid != (MyProc ? MyProc->lxid : InvalidLocalTransactionId))
@@ -294,10 +319,10 @@ IcpUseKeyValid(const IcpUseKey *key)
 /* The snapshot a profile was read under, as far as caching is concerned */
 typedef struct SnapKey
 {
-	uint64		count;			/* snapXactCompletionCount; 0: unknown */
-	CommandId	cid;
-	TransactionId xmin;
+	TransactionId xmin;			/* InvalidTransactionId: no snapshot */
 	TransactionId xmax;
+	uint32		xcnt;
+	CommandId	cid;
 	LocalTransactionId lxid;
 } SnapKey;
 
@@ -310,10 +335,10 @@ TakeSnapKey(SnapKey *k)
 	memset(k, 0, sizeof(SnapKey));
 	if (snap == NULL)
 		return;
-	k->count = snap->snapXactCompletionCount;
-	k->cid = snap->curcid;
 	k->xmin = snap->xmin;
 	k->xmax = snap->xmax;
+	k->xcnt = snap->xcnt;
+	k->cid = snap->curcid;
 	k->lxid = MyProc ? MyProc->lxid : InvalidLocalTransactionId;
 }
 
@@ -321,15 +346,19 @@ TakeSnapKey(SnapKey *k)
 static bool
 SnapKeyEqual(const SnapKey *a, const SnapKey *b)
 {
-	return a->count != 0 && a->count == b->count && a->cid == b->cid &&
-		a->xmin == b->xmin && a->xmax == b->xmax && a->lxid == b->lxid;
+	return TransactionIdIsValid(a->xmin) && a->xmin == b->xmin &&
+		a->xmax == b->xmax && a->xcnt == b->xcnt && a->cid == b->cid &&
+		a->lxid == b->lxid;
 }
 
 /* Whether a snapshot saw every profile change this backend has processed */
 static bool
 SnapIsCurrent(const SnapKey *k)
 {
-	if (k->count == 0 || k->count < change_count)
+	if (!TransactionIdIsValid(k->xmin))
+		return false;
+	/* every xid before xmin has completed, the change's included */
+	if (TransactionIdIsValid(change_xid) && !TransactionIdFollows(k->xmin, change_xid))
 		return false;
 	if (change_lxid != InvalidLocalTransactionId && k->lxid == change_lxid &&
 		k->cid < change_cid)
@@ -672,7 +701,7 @@ IcpAcquireProfileByName(const char *name, bool missing_ok)
 	if (cp == NULL)
 		return NULL;
 	/* an invalidation arrived while reading: give it out, cache nothing */
-	if (generation != IcpProfileGeneration || snap.count == 0)
+	if (generation != IcpProfileGeneration || !TransactionIdIsValid(snap.xmin))
 		return cp;
 	entry = MemoryContextAllocZero(CacheMemoryContext, sizeof(CacheEntry));
 	entry->cp = cp;
@@ -714,7 +743,7 @@ IcpDefaultProfileName(void)
 				 errdetail(names == NIL ? "There is no active profile." :
 						   "Several profiles are active and none is marked as the default."),
 				 errhint("Name the profile, as in icp_fit(account, 'name'), or mark one with UPDATE icp_profiles SET is_default = true WHERE name = 'name'.")));
-	if (shared && generation == IcpProfileGeneration && snap.count != 0)
+	if (shared && generation == IcpProfileGeneration && TransactionIdIsValid(snap.xmin))
 	{
 		char	   *copy = MemoryContextStrdup(CacheMemoryContext, linitial(names));
 
@@ -750,7 +779,7 @@ IcpActiveProfileNames(void)
 	generation = IcpProfileGeneration;
 	names = QueryNames(psprintf("SELECT name FROM %s WHERE active ORDER BY name COLLATE \"C\"",
 								QualifiedTable("icp_profiles")));
-	if (shared && generation == IcpProfileGeneration && snap.count != 0)
+	if (shared && generation == IcpProfileGeneration && TransactionIdIsValid(snap.xmin))
 	{
 		MemoryContext old = MemoryContextSwitchTo(CacheMemoryContext);
 		List	   *copy = NIL;

@@ -155,12 +155,14 @@ IcpCallSiteResolve(IcpCallSite *cs, IcpProfileArg kind, void *arg,
 {
 	IcpCompiled *cp;
 	IcpBinding *b;
+	uint64		generation;
 
 	if (IcpUseKeyValid(&cs->key) && RunFitsType(&cs->run, typid, typmod) &&
 		RunFitsProfile(cs, kind, arg))
 		return &cs->run;
 
 	cs->key.valid = false;
+	generation = IcpUseKeyBegin();
 	if (kind == ICP_ARG_VALUE)
 	{
 		cp = ValueProfile(cs, (IcpProfile *) arg);
@@ -198,17 +200,19 @@ IcpCallSiteResolve(IcpCallSite *cs, IcpProfileArg kind, void *arg,
 	cs->kind = kind;
 
 	IcpReaderNeed(IcpReaderFor(&cs->reader, cs->mcxt, typid, typmod), b);
-	IcpUseKeyTake(&cs->key);
+	IcpUseKeyTake(&cs->key, generation);
 	return &cs->run;
 }
 
 /*
- * Score a row (record) account.  When acc is given the account is left to
- * the caller (who calls IcpAccountDone), else it is released here.
+ * Score a row (record) account.  When outcomes is given, *outcomes receives
+ * each criterion's result, sized by the profile actually used.  When acc
+ * is given the account is left to the caller (who calls IcpAccountDone),
+ * else it is released here.
  */
 IcpRun *
 IcpScoreRecord(IcpCallSite *cs, IcpProfileArg kind, void *arg,
-			   HeapTupleHeader th, IcpResult *res, IcpTri *outcomes,
+			   HeapTupleHeader th, IcpResult *res, IcpTri **outcomes,
 			   IcpAccount *acc)
 {
 	IcpRun	   *run = IcpCallSiteResolve(cs, kind, arg,
@@ -225,7 +229,9 @@ IcpScoreRecord(IcpCallSite *cs, IcpProfileArg kind, void *arg,
 	error_context_stack = &errcb;
 
 	IcpAccountFromRecord(cs->reader, th, acc);
-	IcpScoreAccount(run, acc, res, outcomes);
+	if (outcomes)
+		*outcomes = palloc(sizeof(IcpTri) * Max(run->cp->ncriteria, 1));
+	IcpScoreAccount(run, acc, res, outcomes ? *outcomes : NULL);
 
 	error_context_stack = errcb.previous;
 	if (acc == &local)
@@ -236,7 +242,7 @@ IcpScoreRecord(IcpCallSite *cs, IcpProfileArg kind, void *arg,
 /* Score a jsonb account; acc as for IcpScoreRecord */
 IcpRun *
 IcpScoreJsonb(IcpCallSite *cs, IcpProfileArg kind, void *arg, Jsonb *jb,
-			  IcpResult *res, IcpTri *outcomes, IcpAccount *acc)
+			  IcpResult *res, IcpTri **outcomes, IcpAccount *acc)
 {
 	IcpRun	   *run = IcpCallSiteResolve(cs, kind, arg, InvalidOid, -1);
 	IcpAccount	local;
@@ -250,7 +256,9 @@ IcpScoreJsonb(IcpCallSite *cs, IcpProfileArg kind, void *arg, Jsonb *jb,
 	errcb.arg = run;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	IcpScoreAccount(run, acc, res, outcomes);
+	if (outcomes)
+		*outcomes = palloc(sizeof(IcpTri) * Max(run->cp->ncriteria, 1));
+	IcpScoreAccount(run, acc, res, outcomes ? *outcomes : NULL);
 	error_context_stack = errcb.previous;
 
 	if (acc == &local)
@@ -369,17 +377,11 @@ ExplainEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
 	InitMaterializedSRF(fcinfo, 0);
 	cs = IcpGetCallSite(fcinfo);
 	arg = ProfileArg(fcinfo, kind);
-	/* resolve first: the outcome array is sized by the profile */
-	run = IcpCallSiteResolve(cs, kind, arg, jsonb ? InvalidOid :
-							 HeapTupleHeaderGetTypeId(PG_GETARG_HEAPTUPLEHEADER(0)),
-							 jsonb ? -1 :
-							 HeapTupleHeaderGetTypMod(PG_GETARG_HEAPTUPLEHEADER(0)));
-	outcomes = palloc(sizeof(IcpTri) * Max(run->cp->ncriteria, 1));
 	if (jsonb)
-		run = IcpScoreJsonb(cs, kind, arg, PG_GETARG_JSONB_P(0), &res, outcomes, &acc);
+		run = IcpScoreJsonb(cs, kind, arg, PG_GETARG_JSONB_P(0), &res, &outcomes, &acc);
 	else
 		run = IcpScoreRecord(cs, kind, arg, PG_GETARG_HEAPTUPLEHEADER(0), &res,
-							 outcomes, &acc);
+							 &outcomes, &acc);
 	cp = run->cp;
 
 	for (i = 0; i < cp->ncriteria; i++)
@@ -603,10 +605,18 @@ static Datum
 ProfileValueByName(const char *name)
 {
 	IcpCompiled *cp = IcpAcquireProfileByName(name, false);
-	IcpProfile *copy = (IcpProfile *) palloc(VARSIZE_ANY(cp->value));
+	IcpProfile *copy = NULL;
 
-	memcpy(copy, cp->value, VARSIZE_ANY(cp->value));
-	IcpReleaseProfile(cp);
+	PG_TRY();
+	{
+		copy = (IcpProfile *) palloc(VARSIZE_ANY(cp->value));
+		memcpy(copy, cp->value, VARSIZE_ANY(cp->value));
+	}
+	PG_FINALLY();
+	{
+		IcpReleaseProfile(cp);
+	}
+	PG_END_TRY();
 	PG_RETURN_POINTER(copy);
 }
 

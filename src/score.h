@@ -71,9 +71,9 @@ extern IcpRun *IcpCallSiteResolve(IcpCallSite *cs, IcpProfileArg kind, void *arg
 								  Oid typid, int32 typmod);
 extern IcpRun *IcpScoreRecord(IcpCallSite *cs, IcpProfileArg kind, void *arg,
 							  HeapTupleHeader th, IcpResult *res,
-							  IcpTri *outcomes, IcpAccount *acc);
+							  IcpTri **outcomes, IcpAccount *acc);
 extern IcpRun *IcpScoreJsonb(IcpCallSite *cs, IcpProfileArg kind, void *arg,
-							 Jsonb *jb, IcpResult *res, IcpTri *outcomes,
+							 Jsonb *jb, IcpResult *res, IcpTri **outcomes,
 							 IcpAccount *acc);
 extern IcpProfileArg IcpCheckColumnsCall(FunctionCallInfo fcinfo,
 										 IcpColumnsCheck *chk, bool segment);

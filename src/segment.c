@@ -158,12 +158,14 @@ IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod)
 	char	  **cand;
 	int			ncand;
 	int			i;
+	uint64		generation;
 
 	if (IcpUseKeyValid(&seg->key) && seg->is_jsonb == !OidIsValid(typid) &&
 		(seg->is_jsonb || (seg->typid == typid && seg->typmod == typmod)))
 		return;
 
 	seg->key.valid = false;
+	generation = IcpUseKeyBegin();
 	ReleaseRuns(seg);
 	old = MemoryContextSwitchTo(seg->mcxt);
 	cand = CandidateNames(seg, &ncand);
@@ -205,7 +207,7 @@ IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod)
 	seg->typid = typid;
 	seg->typmod = typmod;
 	IcpSegmentNeed(seg, IcpReaderFor(&seg->reader, seg->mcxt, typid, typmod));
-	IcpUseKeyTake(&seg->key);
+	IcpUseKeyTake(&seg->key, generation);
 }
 
 /* Make a reader read every column the segment's profiles read */

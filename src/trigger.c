@@ -249,10 +249,12 @@ ResolveTrigger(TrigState *st, TriggerData *td)
 	Oid			reltype = RelationGetForm(td->tg_relation)->reltype;
 	IcpCompiled *cp;
 	IcpBinding *b;
+	uint64		generation;
 
 	if (IcpUseKeyValid(&st->key))
 		return;
 	st->key.valid = false;
+	generation = IcpUseKeyBegin();
 	cp = IcpAcquireProfileByName(td->tg_trigger->tgargs[0], true);
 	if (cp == NULL)
 		SetupError(td, ERRCODE_UNDEFINED_OBJECT,
@@ -274,7 +276,7 @@ ResolveTrigger(TrigState *st, TriggerData *td)
 	IcpReaderNeed(IcpReaderFor(&st->reader, st->mcxt, reltype, -1), b);
 	if (st->seg)
 		IcpSegmentNeed(st->seg, st->reader);
-	IcpUseKeyTake(&st->key);
+	IcpUseKeyTake(&st->key, generation);
 }
 
 /* BEFORE INSERT OR UPDATE FOR EACH ROW: write fit, grade and segment */
