@@ -100,3 +100,30 @@ DROP TABLE set_leads, set_recent;
 DELETE FROM icp_profiles WHERE name LIKE 'set-%';
 RESET TimeZone;
 RESET DateStyle;
+
+-- search_path: a regclass literal names the table the search_path finds now
+-- (criterion ids come from a sequence later tests' messages show: leave it
+-- as found)
+SELECT pg_get_serial_sequence('icp_criteria', 'id') AS set_seq \gset
+SELECT last_value AS set_last, is_called AS set_called FROM :set_seq \gset
+CREATE SCHEMA set_s1;
+CREATE SCHEMA set_s2;
+CREATE TABLE set_s1.set_target ();
+CREATE TABLE set_s2.set_target ();
+CREATE TABLE set_rel (r regclass);
+INSERT INTO set_rel VALUES ('set_s1.set_target'), ('set_s2.set_target');
+INSERT INTO icp_profiles (name) VALUES ('set-rel');
+INSERT INTO icp_criteria (profile, rule, weight) VALUES ('set-rel', 'r = ''set_target''', 1);
+SET search_path = set_s1, public;
+SELECT count(*) FILTER (WHERE (icp_fit(x, 'set-rel') = 100) IS DISTINCT FROM (r = 'set_target'::regclass)) AS wrong,
+       count(*) FILTER (WHERE icp_fit(x, 'set-rel') = 100) AS matches
+  FROM set_rel x;
+SET search_path = set_s2, public;
+SELECT count(*) FILTER (WHERE (icp_fit(x, 'set-rel') = 100) IS DISTINCT FROM (r = 'set_target'::regclass)) AS wrong,
+       count(*) FILTER (WHERE icp_fit(x, 'set-rel') = 100) AS matches
+  FROM set_rel x;
+RESET search_path;
+DROP TABLE set_rel;
+DROP SCHEMA set_s1, set_s2 CASCADE;
+DELETE FROM icp_profiles WHERE name = 'set-rel';
+SELECT setval(:'set_seq', :set_last, :'set_called'::boolean) IS NOT NULL AS sequence_restored;

@@ -141,7 +141,7 @@ extern IcpProfile *IcpLoadProfileValue(const char *name, bool missing_ok, bool *
 /*
  * The session settings constants are converted under: date and time
  * literals depend on TimeZone and DateStyle, intervals on IntervalStyle,
- * money on lc_monetary.  A binding is only used under the settings it was
+ * money on lc_monetary, regclass and the like on search_path.  A binding is only used under the settings it was
  * built with.
  */
 typedef struct IcpSettings
@@ -153,6 +153,7 @@ typedef struct IcpSettings
 								 * freed, so the same pointer is the same zone */
 	char		timezone[256];
 	char		monetary[256];
+	char		search_path[1024];	/* reg* literals resolve names by it */
 } IcpSettings;
 
 /*

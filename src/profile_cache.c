@@ -227,6 +227,8 @@ IcpCurrentSettings(IcpSettings *s)
 	s->tz = session_timezone;
 	strlcpy(s->timezone, tz ? tz : "", sizeof(s->timezone));
 	strlcpy(s->monetary, locale_monetary ? locale_monetary : "", sizeof(s->monetary));
+	strlcpy(s->search_path, namespace_search_path ? namespace_search_path : "",
+			sizeof(s->search_path));
 }
 
 /* Whether the session settings are still those of s */
@@ -244,7 +246,8 @@ IcpSettingsMatch(const IcpSettings *s)
 		if (strncmp(s->timezone, tz ? tz : "", sizeof(s->timezone)) != 0)
 			return false;
 	}
-	return strcmp(s->monetary, locale_monetary ? locale_monetary : "") == 0;
+	return strcmp(s->monetary, locale_monetary ? locale_monetary : "") == 0 &&
+		strcmp(s->search_path, namespace_search_path ? namespace_search_path : "") == 0;
 }
 
 /* The snapshot a read would use now, or NULL */
