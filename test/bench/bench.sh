@@ -53,7 +53,7 @@ bench_run_alternating \
 	"icp_fit_parallel|SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SELECT sum(icp_fit(l, 'bench')) FROM leads l"
 
 echo
-echo "== scoring (issue 3) =="
+echo "== scoring =="
 bench_ratio "icp_fit / hand-written CASE sum" icp_fit case_sum "target <= 1.0"
 bench_ratio "icp_fit / PL/pgSQL function" icp_fit plpgsql "target <= 0.25 (4x faster)"
 bench_ratio "icp_fit / count(whole row)" icp_fit count_row "target <= 1.5"

@@ -1,5 +1,5 @@
 -- test/pgtap/segment.sql: segmentation, the scoring trigger, history and
--- the funnel (issue 4), as assertions.  Run by `make test`.
+-- the funnel, as assertions.  Run by `make test`.
 BEGIN;
 SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
