@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test/bench/segment.sh: benchmarks of segmentation and the scoring
-# trigger), run by test/bench/bench.sh on the throwaway bench cluster (PG*
+# trigger, run by test/bench/bench.sh on the throwaway bench cluster (PG*
 # variables set).  Prints one "name: ratio" line per case: the median of
 # alternating runs in one session, the icp variant divided by its baseline.
 #
