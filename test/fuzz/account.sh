@@ -30,15 +30,15 @@
 # the seed, the table, the profiles and the first disagreements, exit 1.
 set -uo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")"
+cd "$(dirname "${BASH_SOURCE[0]}")" || exit 2
 SECONDS_WANTED=${1:-60}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc)
 
-# drop what the fuzzer made in the database (its functions too at exit)
+# drop what an iteration made in the database (and the fuzzer's functions: all)
 cleanup()
 {
 	"${PSQL[@]}" -c "CALL icp_fuzz.cleanup()" >/dev/null 2>&1 || true
-	if [[ ${1:-} == all ]]; then
+	if [[ $1 == all ]]; then
 		"${PSQL[@]}" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS icp_fuzz CASCADE" >/dev/null 2>&1 || true
 	fi
 }
@@ -58,7 +58,7 @@ END $$;
 SQL
 "${PSQL[@]}" -f account.sql >/dev/null || exit 2
 trap 'cleanup all' EXIT
-cleanup
+cleanup iteration
 
 # run one iteration; print a finding and return 1 when it fails
 iteration()
@@ -67,7 +67,7 @@ iteration()
 	out=$("${PSQL[@]}" -c "CALL icp_fuzz.iteration($seed)" 2>&1)
 	rc=$?
 	if ((rc == 0)); then
-		cleanup
+		cleanup iteration
 		return 0
 	fi
 	echo "FINDING at seed $seed (replay: SEED=$seed bash test/fuzz/account.sh)"

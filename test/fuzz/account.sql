@@ -305,7 +305,8 @@ END $$;
 
 -- The query giving, for each row of source (aliased a), the fit, grade,
 -- coverage and knock-out the README's formulas give for the profile whose
--- criteria mean conds, and edge: the fit lies within 1e-9 of a grade
+-- criteria mean conds (coverage is NULL when every weight is 0: a share of
+-- nothing, which is what icp returns; the README does not say), and edge: the fit lies within 1e-9 of a grade
 -- threshold (where float rounding may decide the grade either way).
 CREATE FUNCTION icp_fuzz.expected_sql(source text, p icp_fuzz.profdesc) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT format($q$
@@ -317,11 +318,12 @@ CREATE FUNCTION icp_fuzz.expected_sql(source text, p icp_fuzz.profdesc) RETURNS 
                 coalesce(sum(greatest(u.w, 0)) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize'), 0) AS possible,
                 count(*) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize') AS counted,
                 coalesce(bool_or(u.req AND (u.oc = false OR (%L = 'penalize' AND u.oc IS NULL))), false) AS disq,
-                sum(abs(u.w)) FILTER (WHERE u.oc IS NOT NULL) / nullif(sum(abs(u.w)), 0) AS cov
+                sum(abs(u.w)) FILTER (WHERE u.oc IS NOT NULL) / nullif(sum(abs(u.w)), 0) AS cov,
+                sum(abs(u.w)) AS total
             FROM o, unnest(o.oc, %L::float8[], %L::boolean[]) AS u(oc, w, req)
             GROUP BY o.id
         ), f AS (
-            SELECT id, disq, coalesce(cov, 0) AS cov,
+            SELECT id, disq, CASE WHEN total > 0 THEN coalesce(cov, 0) END AS cov,
                 CASE WHEN disq THEN 0::float8
                      WHEN %L = 'logistic' THEN 100 / (1 + exp(-(%s::float8 + earned)))
                      WHEN counted = 0 OR possible <= 0 THEN NULL
@@ -353,7 +355,8 @@ BEGIN
               ('grade', g.grade, w.grade, g.grade IS NOT DISTINCT FROM w.grade OR w.edge),
               ('score.fit', (g.sc).fit::text, g.fit::text, (g.sc).fit IS NOT DISTINCT FROM g.fit),
               ('score.grade', (g.sc).grade, g.grade, (g.sc).grade IS NOT DISTINCT FROM g.grade),
-              ('coverage', (g.sc).coverage::text, w.cov::text, abs(coalesce((g.sc).coverage, -1) - w.cov) < 1e-9),
+              ('coverage', (g.sc).coverage::text, w.cov::text,
+               CASE WHEN w.cov IS NULL THEN (g.sc).coverage IS NULL ELSE abs(coalesce((g.sc).coverage, -1) - w.cov) < 1e-9 END),
               ('disqualified', (g.sc).disqualified::text, w.disq::text, (g.sc).disqualified IS NOT DISTINCT FROM w.disq)
           ) AS m(what, got, want, ok)
          WHERE NOT m.ok$q$,
