@@ -7,6 +7,8 @@
 #                        throwaway cluster, pg_regress and pgTAP
 #   make demo            the ICP story in the terminal
 #   make bench           performance ratios against hand-written SQL
+#   make fuzz            libFuzzer on the rule parser and decoder; then
+#                        test/fuzz/account.sh against the PG* server, if any
 
 EXTENSION = icp
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" icp.control)
@@ -51,5 +53,8 @@ bench:
 valgrind:
 	bash test/run.sh valgrind
 
+# then the account-path fuzzer when a server is named (PG* variables)
 fuzz:
 	bash test/fuzz/run.sh
+	@if [ -n "$$PGHOST$$PGPORT$$PGDATABASE$$PGSERVICE" ]; then \
+		bash test/fuzz/account.sh $${ACCOUNT_SECONDS:-60}; fi
