@@ -302,7 +302,9 @@ IcpAccountDone(IcpRowReader *r)
 {
 	if (r->slot)
 		ExecClearTuple(r->slot);
-	MemoryContextReset(r->rowcxt);
+	/* most accounts need no scratch memory: skip the call then */
+	if (!r->rowcxt->isReset || r->rowcxt->firstchild != NULL)
+		MemoryContextReset(r->rowcxt);
 }
 
 /*

@@ -584,6 +584,66 @@ FindColumn(BindContext *ctx, IcpNode *node)
 	return -1;
 }
 
+/*
+ * The session settings (ICP_DEP_*) a literal of type typid depends on when
+ * converted: none for the types whose input ignores them, all of them for a
+ * type icp does not know.
+ */
+static int
+SettingsDeps(Oid typid)
+{
+	switch (typid)
+	{
+		case BOOLOID:
+		case CHAROID:
+		case NAMEOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case BYTEAOID:
+		case UUIDOID:
+		case JSONOID:
+		case JSONBOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case BITOID:
+		case VARBITOID:
+			return 0;
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return ICP_DEP_DATETIME;
+		case INTERVALOID:
+			return ICP_DEP_INTERVAL;
+		case CASHOID:
+			return ICP_DEP_MONEY;
+		case REGCLASSOID:
+		case REGTYPEOID:
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+		case REGNAMESPACEOID:
+		case REGROLEOID:
+		case REGCOLLATIONOID:
+			return ICP_DEP_SEARCH_PATH;
+		default:
+			return type_is_enum(typid) ? 0 : ICP_DEP_ALL;
+	}
+}
+
 /* Bind one predicate */
 static IcpBExpr *
 BindPred(BindContext *ctx, IcpNode *node)
@@ -634,10 +694,20 @@ BindPred(BindContext *ctx, IcpNode *node)
 	if (ctx->b->is_jsonb || e->typid == JSONBOID)
 	{
 		BindDynamicPred(e, node);
+		/* date-like strings and WITHIN intervals are read as dates */
+		ctx->b->deps |= ICP_DEP_DATETIME | ICP_DEP_INTERVAL;
 		return e;
 	}
 
 	typid = e->typid;
+	if (node->op == ICP_OP_WITHIN)
+		ctx->b->deps |= ICP_DEP_DATETIME | ICP_DEP_INTERVAL;
+	else if (node->op == ICP_OP_CONTAINS || node->op == ICP_OP_CONTAINS_ANY ||
+			 node->op == ICP_OP_CONTAINS_ALL)
+		ctx->b->deps |= OidIsValid(get_element_type(typid)) ?
+			SettingsDeps(getBaseType(get_element_type(typid))) : 0;
+	else if (node->op != ICP_OP_IS_TRUE && node->op != ICP_OP_IS_FALSE)
+		ctx->b->deps |= SettingsDeps(typid);
 	switch (node->op)
 	{
 		case ICP_OP_IS_TRUE:
@@ -862,7 +932,7 @@ BindingFits(IcpBinding *b, uint64 ident)
 {
 	return b->type_generation == IcpTypeGeneration &&
 		(b->is_jsonb || b->tupdesc_id == ident) &&
-		IcpSettingsMatch(&b->settings);
+		IcpSettingsMatch(&b->settings, b->deps);
 }
 
 /*

@@ -149,6 +149,7 @@ typedef struct IcpBinding
 	uint64		tupdesc_id;		/* typcache identifier of the row type */
 	uint64		type_generation;	/* IcpTypeGeneration when built */
 	IcpSettings settings;		/* session settings when built */
+	int			deps;			/* which of them its constants depend on */
 	bool		is_jsonb;
 	TupleDesc	tupdesc;		/* of the row type (NULL for jsonb) */
 	bool	   *reads;			/* per column: does any rule read it */

@@ -139,6 +139,18 @@ extern List *IcpActiveProfileNames(void);
 extern IcpProfile *IcpLoadProfileValue(const char *name, bool missing_ok, bool *active);
 
 /*
+ * Which session settings a binding's constants depend on (IcpSettings):
+ * date/time literals on DateStyle and TimeZone, intervals (and WITHIN) on
+ * IntervalStyle, money on lc_monetary, reg* on search_path; a type icp
+ * does not know may depend on any of them.
+ */
+#define ICP_DEP_DATETIME	0x01
+#define ICP_DEP_INTERVAL	0x02
+#define ICP_DEP_MONEY		0x04
+#define ICP_DEP_SEARCH_PATH	0x08
+#define ICP_DEP_ALL			0x0F
+
+/*
  * The session settings constants are converted under: date and time
  * literals depend on TimeZone and DateStyle, intervals on IntervalStyle,
  * money on lc_monetary, regclass and the like on search_path.  A binding is only used under the settings it was
@@ -173,12 +185,13 @@ typedef struct IcpUseKey
 	uint32		snap_xcnt;
 	uint32		snap_lxid;
 	IcpSettings settings;
+	int			deps;			/* which of settings matter (ICP_DEP_*) */
 } IcpUseKey;
 
 extern void IcpCurrentSettings(IcpSettings *s);
-extern bool IcpSettingsMatch(const IcpSettings *s);
+extern bool IcpSettingsMatch(const IcpSettings *s, int deps);
 extern uint64 IcpUseKeyBegin(void);
-extern void IcpUseKeyTake(IcpUseKey *key, uint64 catalog_generation);
+extern void IcpUseKeyTake(IcpUseKey *key, uint64 catalog_generation, int deps);
 extern bool IcpUseKeyValid(const IcpUseKey *key);
 extern uint64 IcpCatalogGeneration;
 

@@ -231,22 +231,30 @@ IcpCurrentSettings(IcpSettings *s)
 			sizeof(s->search_path));
 }
 
-/* Whether the session settings are still those of s */
+/* Whether the session settings in deps (ICP_DEP_*) are still those of s */
 bool
-IcpSettingsMatch(const IcpSettings *s)
+IcpSettingsMatch(const IcpSettings *s, int deps)
 {
 	const char *tz;
 
-	if (s->datestyle != DateStyle || s->dateorder != DateOrder ||
-		s->intervalstyle != IntervalStyle)
+	if (deps == 0)
+		return true;
+	if ((deps & ICP_DEP_DATETIME) &&
+		(s->datestyle != DateStyle || s->dateorder != DateOrder))
 		return false;
-	if (s->tz != session_timezone)
+	if ((deps & (ICP_DEP_DATETIME | ICP_DEP_INTERVAL)) &&
+		s->tz != session_timezone)
 	{
 		tz = session_timezone ? pg_get_timezone_name(session_timezone) : "";
 		if (strncmp(s->timezone, tz ? tz : "", sizeof(s->timezone)) != 0)
 			return false;
 	}
-	return strcmp(s->monetary, locale_monetary ? locale_monetary : "") == 0 &&
+	if ((deps & ICP_DEP_INTERVAL) && s->intervalstyle != IntervalStyle)
+		return false;
+	if ((deps & ICP_DEP_MONEY) &&
+		strcmp(s->monetary, locale_monetary ? locale_monetary : "") != 0)
+		return false;
+	return !(deps & ICP_DEP_SEARCH_PATH) ||
 		strcmp(s->search_path, namespace_search_path ? namespace_search_path : "") == 0;
 }
 
@@ -272,10 +280,11 @@ IcpUseKeyBegin(void)
  * Remember what a call site resolved its profile under: the generation
  * IcpUseKeyBegin returned before anything was looked up (an invalidation
  * taken in while binding makes the key stale at once), and the role,
- * snapshot and settings now.
+ * snapshot and settings now; deps says which settings the bindings in use
+ * depend on (only those are compared on later calls).
  */
 void
-IcpUseKeyTake(IcpUseKey *key, uint64 catalog_generation)
+IcpUseKeyTake(IcpUseKey *key, uint64 catalog_generation, int deps)
 {
 	Snapshot	snap = CurrentReadSnapshot();
 
@@ -288,6 +297,7 @@ IcpUseKeyTake(IcpUseKey *key, uint64 catalog_generation)
 	key->snap_xcnt = snap ? snap->xcnt : 0;
 	key->snap_lxid = MyProc ? MyProc->lxid : InvalidLocalTransactionId;
 	IcpCurrentSettings(&key->settings);
+	key->deps = deps;
 }
 
 /*
@@ -314,7 +324,7 @@ IcpUseKeyValid(const IcpUseKey *key)
 		key->snap_xmax != snap->xmax || key->snap_xcnt != snap->xcnt ||
 		key->snap_lxid != (MyProc ? MyProc->lxid : InvalidLocalTransactionId))
 		return false;
-	return IcpSettingsMatch(&key->settings);
+	return IcpSettingsMatch(&key->settings, key->deps);
 }
 
 /* ---- snapshots ---- */

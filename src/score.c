@@ -200,7 +200,7 @@ IcpCallSiteResolve(IcpCallSite *cs, IcpProfileArg kind, void *arg,
 	cs->kind = kind;
 
 	IcpReaderNeed(IcpReaderFor(&cs->reader, cs->mcxt, typid, typmod), b);
-	IcpUseKeyTake(&cs->key, generation);
+	IcpUseKeyTake(&cs->key, generation, b->deps);
 	return &cs->run;
 }
 
@@ -471,6 +471,16 @@ IcpCheckColumnsCall(FunctionCallInfo fcinfo, IcpColumnsCheck *chk, bool segment)
 	TupleDesc	td;
 	int			i;
 
+	/*
+	 * The argument types belong to the call's expression, which is fixed for
+	 * this FmgrInfo (whose fn_extra holds chk): once checked, only the
+	 * values of the kind and the row type can differ from row to row.
+	 */
+	if (chk->checked && chk->generation == IcpCatalogGeneration &&
+		!PG_ARGISNULL(0) && !PG_ARGISNULL(2) &&
+		PG_GETARG_INT32(0) == chk->kind && PG_GETARG_OID(2) == chk->typid)
+		return (IcpProfileArg) chk->kind;
+
 	if (fl == NULL || fl->fn_expr == NULL || nargs < ICP_COLUMNS_FIXED_ARGS)
 		BadColumnsCall("The call has too few arguments.");
 	if (get_fn_expr_variadic(fl))
@@ -483,9 +493,6 @@ IcpCheckColumnsCall(FunctionCallInfo fcinfo, IcpColumnsCheck *chk, bool segment)
 		BadColumnsCall("The kind and the row type must not be NULL.");
 	kind = PG_GETARG_INT32(0);
 	typid = PG_GETARG_OID(2);
-	if (chk->checked && chk->generation == IcpCatalogGeneration &&
-		chk->typid == typid && chk->kind == kind)
-		return (IcpProfileArg) kind;
 	chk->checked = false;
 
 	argtype = get_fn_expr_argtype(fl, 1);

@@ -207,7 +207,13 @@ IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod)
 	seg->typid = typid;
 	seg->typmod = typmod;
 	IcpSegmentNeed(seg, IcpReaderFor(&seg->reader, seg->mcxt, typid, typmod));
-	IcpUseKeyTake(&seg->key, generation);
+	{
+		int			deps = 0;
+
+		for (i = 0; i < seg->nprofiles; i++)
+			deps |= seg->runs[i].b->deps;
+		IcpUseKeyTake(&seg->key, generation, deps);
+	}
 }
 
 /* Make a reader read every column the segment's profiles read */

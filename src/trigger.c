@@ -276,7 +276,8 @@ ResolveTrigger(TrigState *st, TriggerData *td)
 	IcpReaderNeed(IcpReaderFor(&st->reader, st->mcxt, reltype, -1), b);
 	if (st->seg)
 		IcpSegmentNeed(st->seg, st->reader);
-	IcpUseKeyTake(&st->key, generation);
+	IcpUseKeyTake(&st->key, generation,
+				  b->deps | (st->seg ? st->seg->key.deps : 0));
 }
 
 /* BEFORE INSERT OR UPDATE FOR EACH ROW: write fit, grade and segment */
