@@ -607,23 +607,63 @@ icp_score_columns(PG_FUNCTION_ARGS)
 	return ScoreResultDatum(fcinfo, cp, &res);
 }
 
+/*
+ * State of an icp_profile(name) call site: the profile last returned,
+ * pinned, and what it was resolved under, so that a call repeated for every
+ * row (the planner does not fold a STABLE function) costs a copy, not a
+ * cache lookup with its privilege checks.
+ */
+typedef struct ProfileSite
+{
+	MemoryContextCallback cb;
+	IcpUseKey	key;
+	char	   *name;
+	IcpCompiled *cp;
+} ProfileSite;
+
+/* Let go of the pinned profile when the call site's memory goes away */
+static void
+ProfileSiteReset(void *arg)
+{
+	ProfileSite *ps = (ProfileSite *) arg;
+
+	ps->key.valid = false;
+	IcpUnpinProfile(ps->cp);
+	ps->cp = NULL;
+}
+
 /* The current value of a stored profile, copied out of the cache */
 static Datum
-ProfileValueByName(const char *name)
+ProfileValueByName(FunctionCallInfo fcinfo, const char *name)
 {
-	IcpCompiled *cp = IcpAcquireProfileByName(name, false);
-	IcpProfile *copy = NULL;
+	ProfileSite *ps = (ProfileSite *) fcinfo->flinfo->fn_extra;
+	IcpProfile *copy;
 
-	PG_TRY();
+	if (ps == NULL)
 	{
-		copy = (IcpProfile *) palloc(VARSIZE_ANY(cp->value));
-		memcpy(copy, cp->value, VARSIZE_ANY(cp->value));
+		ps = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ProfileSite));
+		ps->cb.func = ProfileSiteReset;
+		ps->cb.arg = ps;
+		MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, &ps->cb);
+		fcinfo->flinfo->fn_extra = ps;
 	}
-	PG_FINALLY();
+	if (ps->cp == NULL || !IcpUseKeyValid(&ps->key) || strcmp(ps->name, name) != 0)
 	{
-		IcpReleaseProfile(cp);
+		uint64		generation;
+		IcpCompiled *cp;
+
+		ps->key.valid = false;
+		generation = IcpUseKeyBegin();
+		cp = IcpAcquireProfileByName(name, false);
+		IcpUnpinProfile(ps->cp);
+		ps->cp = cp;
+		if (ps->name)
+			pfree(ps->name);
+		ps->name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
+		IcpUseKeyTake(&ps->key, generation, 0);
 	}
-	PG_END_TRY();
+	copy = (IcpProfile *) palloc(VARSIZE_ANY(ps->cp->value));
+	memcpy(copy, ps->cp->value, VARSIZE_ANY(ps->cp->value));
 	PG_RETURN_POINTER(copy);
 }
 
@@ -631,7 +671,7 @@ ProfileValueByName(const char *name)
 Datum
 icp_profile_by_name(PG_FUNCTION_ARGS)
 {
-	return ProfileValueByName(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	return ProfileValueByName(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 }
 
 /*
@@ -641,5 +681,5 @@ icp_profile_by_name(PG_FUNCTION_ARGS)
 Datum
 icp_profile_by_name_literal(PG_FUNCTION_ARGS)
 {
-	return ProfileValueByName(PG_GETARG_CSTRING(0));
+	return ProfileValueByName(fcinfo, PG_GETARG_CSTRING(0));
 }
