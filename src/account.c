@@ -300,7 +300,7 @@ IcpAccountFromJsonb(IcpRowReader *r, Jsonb *jb, IcpAccount *acc)
 void
 IcpAccountDone(IcpRowReader *r)
 {
-	if (r->slot)
+	if (r->slot && !TTS_EMPTY(r->slot))
 		ExecClearTuple(r->slot);
 	/* most accounts need no scratch memory: skip the call then */
 	if (!r->rowcxt->isReset || r->rowcxt->firstchild != NULL)

@@ -316,11 +316,14 @@ IcpRunRelease(IcpRun *run)
 void
 IcpPrepareRun(IcpRun *run)
 {
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	IcpBinding *b = run->b;
+	TimestampTz now;
 	int			i;
 
-	if (b->nwithin == 0 || run->within_now == now)
+	if (b->nwithin == 0)
+		return;
+	now = GetCurrentTransactionStartTimestamp();
+	if (run->within_now == now)
 		return;
 	for (i = 0; i < b->nwithin; i++)
 	{
