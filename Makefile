@@ -19,7 +19,10 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # One hand-edited SQL source (split by concern under src/sql/) becomes the
 # install script of the current version.  Released versions are frozen:
 # their install scripts (src/icp--A.sql, committed as shipped) and the
-# upgrade scripts (src/icp--A--B.sql) are installed as they are.
+# upgrade scripts (src/icp--A--B.sql) are installed as they are.  To start
+# version B after a released A: commit the generated src/icp--A.sql as it
+# is (and stop ignoring it in .gitignore), set default_version = 'B' in
+# icp.control, and ship src/icp--A--B.sql with every change to src/sql/.
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 DATA_built = src/icp--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard src/icp--*.sql))
