@@ -17,7 +17,6 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
-#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -417,7 +416,7 @@ ResolveAttributes(LearnState *st, Relation rel, int outcol, ArrayType *names)
 static double
 BytesPerRow(LearnState *st)
 {
-	double		b = 2 + 8 + 8;		/* y, split, row pointer, scores */
+	double		b = 2 + 8 + 8 + 8;	/* y, split, row hash, row pointer, scores */
 
 	for (int i = 0; i < st->natts; i++)
 		switch (st->atts[i].kind)
@@ -527,8 +526,9 @@ icp_learn(PG_FUNCTION_ARGS)
 	st->cap = opt.sample > 0 ? opt.sample :
 		(int64) Max(100000.0, Min(20000000.0, MEMORY_BUDGET / BytesPerRow(st)));
 	st->holdout = opt.holdout;
-	pg_prng_seed(&st->rng_sample, (uint64) opt.seed ^ UINT64CONST(0x5851F42D4C957F2D));
-	pg_prng_seed(&st->rng_split, (uint64) opt.seed ^ UINT64CONST(0x14057B7EF767814F));
+	st->seed_sample = LearnMix64((uint64) opt.seed ^ UINT64CONST(0x5851F42D4C957F2D));
+	st->seed_split = LearnMix64((uint64) opt.seed ^ UINT64CONST(0x14057B7EF767814F));
+	st->keep_below = PG_UINT64_MAX;
 	st->pool_alloc = 1024;
 	st->pool = palloc(sizeof(uint32) * st->pool_alloc);
 
@@ -555,6 +555,7 @@ icp_learn(PG_FUNCTION_ARGS)
 	}
 	MemoryContextSwitchTo(st->cxt);
 	st->progress = st->nscanned >= LARGE_INPUT;
+	LearnCanonicalOrder(st);
 	elog(DEBUG1, "icp_learn: scan done at %.3f s", LearnSecondsSince(start));
 
 	for (int i = 0; i < st->natts; i++)
@@ -563,10 +564,10 @@ icp_learn(PG_FUNCTION_ARGS)
 					(errmsg("icp_learn: column \"%s\" has more than %d distinct values; only the first are learned from",
 							st->atts[i].name, DICT_MAX_VALUES),
 					 errhint("A column with a value per row carries no pattern; leave it out of the attributes.")));
-	if (st->nknown > st->cap)
+	if (st->nknown > st->nstored)
 		ereport(NOTICE,
 				(errmsg("icp_learn: learning from a sample of %lld of %lld rows",
-						(long long) st->cap, (long long) st->nknown),
+						(long long) st->nstored, (long long) st->nknown),
 				 errhint("The option sample sets how many rows are kept.")));
 
 	/* the data must show both outcomes */

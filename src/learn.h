@@ -19,7 +19,6 @@
 
 #include "postgres.h"
 
-#include "common/pg_prng.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "tcop/dest.h"
@@ -89,6 +88,7 @@ typedef struct LearnAttr
 	Oid			numtype;		/* LEARN_NUM: the column's base type */
 	bool		integral;		/* LEARN_NUM: every value is a whole number */
 	LearnDict	dict;
+	int64	   *code_count;		/* while choosing values: rows per code */
 	/* per stored row */
 	uint32	   *codes;			/* LEARN_CAT, LEARN_BOOL (0/1) */
 	double	   *vals;			/* LEARN_NUM, NaN = NULL */
@@ -105,6 +105,8 @@ typedef struct LearnAttr
 
 typedef struct LearnOptions
 {
+	bool		interactions;	/* learn AND-rules too */
+	int			max_criteria;	/* 0: no limit */
 	double		l2;
 	int64		min_support;	/* 0: automatic */
 	int			bins;
@@ -129,13 +131,15 @@ typedef struct LearnState
 	int64		nscanned;
 	uint8	   *y;
 	uint8	   *hold;
+	uint64	   *rowhash;		/* hash of each stored row's contents */
 	uint32	   *pool;			/* array elements of stored rows */
 	uint64		pool_len;
 	uint64		pool_alloc;
 	uint64		pool_live;
 	double		holdout;
-	pg_prng_state rng_sample;
-	pg_prng_state rng_split;
+	uint64		seed_sample;	/* mixed into the row hash for the sample */
+	uint64		seed_split;		/* ... and for the holdout split */
+	uint64		keep_below;		/* rows whose sample key is below this are kept */
 	MemoryContext cxt;			/* everything of this call */
 	MemoryContext rowcxt;		/* reset after every row */
 	bool		progress;
@@ -171,11 +175,44 @@ typedef struct LearnFitInfo
 	bool		converged;
 } LearnFitInfo;
 
+/* A condition of an interaction rule, with SQL's meaning (NULL never matches) */
+typedef enum LearnCondOp
+{
+	COND_EQ,					/* a = value */
+	COND_NE,					/* a <> value */
+	COND_GE,					/* a >= cut */
+	COND_LT,					/* a < cut */
+	COND_TRUE,					/* a IS TRUE */
+	COND_FALSE,					/* a IS FALSE */
+	COND_CONTAINS,				/* a CONTAINS element */
+	COND_NULL,					/* a IS NULL */
+	COND_NOTNULL				/* a IS NOT NULL */
+} LearnCondOp;
+
+#define RULE_MAX_CONDS 3
+
+typedef struct LearnCond
+{
+	int			attr;
+	LearnCondOp op;
+	uint32		code;			/* COND_EQ, COND_NE, COND_CONTAINS */
+	double		cut;			/* COND_GE, COND_LT */
+} LearnCond;
+
+/* An interaction rule: the AND of its conditions, in canonical order */
+typedef struct LearnRule
+{
+	int			ncond;
+	LearnCond	c[RULE_MAX_CONDS];
+} LearnRule;
+
 /* learn_scan.c */
 extern void LearnDictInit(LearnDict *d);
 extern char *LearnCodeText(LearnAttr *a, uint32 code);
 extern void LearnReceiverInit(LearnReceiver *r, LearnState *st);
 extern double LearnSecondsSince(TimestampTz start);
+extern void LearnCanonicalOrder(LearnState *st);
+extern uint64 LearnMix64(uint64 x);
 
 /* learn_features.c */
 extern void LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain,
@@ -183,6 +220,21 @@ extern void LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain,
 extern void LearnCapFeatures(LearnState *st, FeatureList *fl);
 extern void LearnBuildDesigns(LearnState *st, FeatureList *fl,
 							  LearnDesign *train, LearnDesign *test);
+extern int	LearnRowFeatures(LearnState *st, int64 r, uint16 *out);
+extern char *LearnFormatNumber(double x);
+extern double LearnNiceBound(double x, double tol, bool integral);
+extern void LearnStartRule(StringInfo buf, LearnAttr *a);
+extern void LearnAppendCodeLiteral(StringInfo buf, LearnAttr *a, uint32 code);
+
+/* learn_rules.c */
+extern int	LearnFindRules(LearnState *st, const LearnDesign *train,
+						   const double *score, int64 ms, int rounds,
+						   LearnRule **rules);
+extern void LearnAddRuleFeatures(LearnState *st, FeatureList *fl,
+								 LearnRule *rules, int nrules,
+								 LearnDesign *train, LearnDesign *test, int64 ms);
+extern void LearnPrune(FeatureList *fl, LearnDesign *train, LearnDesign *test,
+					   const double *w, int keep);
 
 /* learn_fit.c */
 /*

@@ -46,8 +46,8 @@ AddFeature(FeatureList *fl, int attr, StringInfo rule)
 }
 
 /* Start a rule with the attribute's name, quoted as the rule language needs */
-static void
-StartRule(StringInfo buf, LearnAttr *a)
+void
+LearnStartRule(StringInfo buf, LearnAttr *a)
 {
 	char	   *path[1];
 
@@ -57,8 +57,8 @@ StartRule(StringInfo buf, LearnAttr *a)
 }
 
 /* A number as a rule literal (never in exponent form) */
-static char *
-FormatNumber(double x)
+char *
+LearnFormatNumber(double x)
 {
 	char		buf[128];
 
@@ -81,8 +81,8 @@ FormatNumber(double x)
 }
 
 /* Append a value of a dictionary as a literal */
-static void
-AppendCodeLiteral(StringInfo buf, LearnAttr *a, uint32 code)
+void
+LearnAppendCodeLiteral(StringInfo buf, LearnAttr *a, uint32 code)
 {
 	char	   *s = LearnCodeText(a, code);
 
@@ -100,17 +100,24 @@ AppendCodeLiteral(StringInfo buf, LearnAttr *a, uint32 code)
 	}
 }
 
-/* Comparator: codes by count descending, then code */
+/* Comparator: codes by count descending, then by value (not by code, which is arrival order) */
 static int
 CmpCodeCount(const void *a, const void *b, void *arg)
 {
-	const int64 *cnt = (const int64 *) arg;
+	const LearnAttr *at = (const LearnAttr *) arg;
+	const int64 *cnt = at->code_count;
 	uint32		x = *(const uint32 *) a,
 				y = *(const uint32 *) b;
+	int			c;
 
 	if (cnt[x] != cnt[y])
 		return cnt[x] > cnt[y] ? -1 : 1;
-	return (x > y) - (x < y);
+	c = memcmp(at->dict.keys[x], at->dict.keys[y],
+			   Min(at->dict.keylens[x], at->dict.keylens[y]));
+	if (c != 0)
+		return c;
+	return (at->dict.keylens[x] > at->dict.keylens[y]) -
+		(at->dict.keylens[x] < at->dict.keylens[y]);
 }
 
 /* Frequent values (CAT) or elements (ARR) with enough support become features */
@@ -140,7 +147,9 @@ ValueFeatures(LearnState *st, int ai, FeatureList *fl, int64 ntrain,
 	}
 	for (uint32 c = 0; c < nv; c++)
 		order[c] = c;
-	qsort_arg(order, nv, sizeof(uint32), CmpCodeCount, cnt);
+	a->code_count = cnt;
+	qsort_arg(order, nv, sizeof(uint32), CmpCodeCount, a);
+	a->code_count = NULL;
 	a->feat_of_code = palloc(sizeof(int32) * Max(nv, 1));
 	for (uint32 c = 0; c < nv; c++)
 		a->feat_of_code[c] = -1;
@@ -153,9 +162,9 @@ ValueFeatures(LearnState *st, int ai, FeatureList *fl, int64 ntrain,
 			break;
 		if (cnt[c] >= ntrain)
 			continue;			/* true of every row: the bias says it */
-		StartRule(&buf, a);
+		LearnStartRule(&buf, a);
 		appendStringInfoString(&buf, a->kind == LEARN_CAT ? " = " : " CONTAINS ");
-		AppendCodeLiteral(&buf, a, c);
+		LearnAppendCodeLiteral(&buf, a, c);
 		a->feat_of_code[c] = AddFeature(fl, ai, &buf);
 		kept++;
 	}
@@ -174,8 +183,8 @@ CmpDouble(const void *a, const void *b)
 }
 
 /* Round a bin bound to few significant digits, staying within tol of it */
-static double
-NiceBound(double x, double tol, bool integral)
+double
+LearnNiceBound(double x, double tol, bool integral)
 {
 	double		r = x;
 
@@ -193,7 +202,7 @@ NiceBound(double x, double tol, bool integral)
 	if (integral)
 		r = round(r);
 	/* what the rule will say, read back */
-	return strtod(FormatNumber(r), NULL);
+	return strtod(LearnFormatNumber(r), NULL);
 }
 
 /* Bin of value x: the number of bounds <= x */
@@ -278,7 +287,7 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 				gap = raw[j] - sample[0];
 			if (j + 1 < nraw)
 				gap = Min(gap, raw[j + 1] - raw[j]);
-			raw[j] = NiceBound(raw[j], gap / 4, a->integral);
+			raw[j] = LearnNiceBound(raw[j], gap / 4, a->integral);
 		}
 	}
 	for (int j = 0; j < nraw; j++)
@@ -313,27 +322,27 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 	initStringInfo(&buf);
 	for (int b = 0; b <= a->ncuts; b++)
 	{
-		StartRule(&buf, a);
+		LearnStartRule(&buf, a);
 		if (b == 0)
-			appendStringInfo(&buf, " < %s", FormatNumber(a->cuts[0]));
+			appendStringInfo(&buf, " < %s", LearnFormatNumber(a->cuts[0]));
 		else if (b == a->ncuts)
-			appendStringInfo(&buf, " >= %s", FormatNumber(a->cuts[b - 1]));
+			appendStringInfo(&buf, " >= %s", LearnFormatNumber(a->cuts[b - 1]));
 		else if (a->integral)
 		{
 			double		lo = a->cuts[b - 1],
 						hi = a->cuts[b] - 1;
 
 			if (lo == hi)
-				appendStringInfo(&buf, " = %s", FormatNumber(lo));
+				appendStringInfo(&buf, " = %s", LearnFormatNumber(lo));
 			else
 				appendStringInfo(&buf, " BETWEEN %s AND %s",
-								 FormatNumber(lo), FormatNumber(hi));
+								 LearnFormatNumber(lo), LearnFormatNumber(hi));
 		}
 		else
 		{
-			appendStringInfo(&buf, " >= %s AND ", FormatNumber(a->cuts[b - 1]));
+			appendStringInfo(&buf, " >= %s AND ", LearnFormatNumber(a->cuts[b - 1]));
 			IcpAppendAttrPath(&buf, 1, &a->name);
-			appendStringInfo(&buf, " < %s", FormatNumber(a->cuts[b]));
+			appendStringInfo(&buf, " < %s", LearnFormatNumber(a->cuts[b]));
 		}
 		a->bin_feat[b] = AddFeature(fl, ai, &buf);
 	}
@@ -397,7 +406,7 @@ LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain, int64 ms,
 			case LEARN_BOOL:
 				if (ntrue >= ms && ntrue < ntrain)
 				{
-					StartRule(&buf, a);
+					LearnStartRule(&buf, a);
 					appendStringInfoString(&buf, " IS TRUE");
 					a->true_feat = AddFeature(fl, ai, &buf);
 				}
@@ -406,7 +415,7 @@ LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain, int64 ms,
 		/* missingness, when both sides have support */
 		if (nnull >= ms && ntrain - nnull >= ms)
 		{
-			StartRule(&buf, a);
+			LearnStartRule(&buf, a);
 			appendStringInfoString(&buf, " IS NULL");
 			a->null_feat = AddFeature(fl, ai, &buf);
 		}
@@ -414,8 +423,8 @@ LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain, int64 ms,
 }
 
 /* Append the features of stored row r to a design under construction */
-static inline int
-RowFeatures(LearnState *st, int64 r, uint16 *out)
+int
+LearnRowFeatures(LearnState *st, int64 r, uint16 *out)
 {
 	int			k = 0;
 
@@ -537,7 +546,7 @@ LearnCapFeatures(LearnState *st, FeatureList *fl)
 
 		if (st->hold[r])
 			continue;
-		k = RowFeatures(st, r, buf);
+		k = LearnRowFeatures(st, r, buf);
 		for (int j = 0; j < k; j++)
 			support[buf[j]]++;
 		if ((r & 0xFFFF) == 0)
@@ -626,7 +635,7 @@ LearnBuildDesigns(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesi
 	{
 		LearnDesign *dd = d[st->hold[r]];
 		uint64		off = dd->rowptr[dd->n];
-		int			k = RowFeatures(st, r, dd->fidx + off);
+		int			k = LearnRowFeatures(st, r, dd->fidx + off);
 
 		if (!st->hold[r])
 			for (int j = 0; j < k; j++)

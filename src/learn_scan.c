@@ -5,8 +5,16 @@
  *
  * Categorical values and array elements become small integer codes through
  * per-column dictionaries; numbers are kept as doubles (numeric read from
- * its stored digits, not through text); booleans as 0/1.  Above the row cap
- * the rows kept are a reservoir sample, so memory stays bounded.
+ * its stored digits, not through text); booleans as 0/1.
+ *
+ * Nothing depends on the order the rows arrive in: every row gets a 64-bit
+ * hash of its contents (outcome and values, mixed with the seed), the
+ * holdout split and the sample are decided by that hash, and after the scan
+ * the stored rows are sorted by it (LearnCanonicalOrder), so everything
+ * downstream (bins, features, the fit's sums) sees the same rows in the same
+ * order for the same multiset of rows.  Above the row cap the rows kept are
+ * those whose sample key lies below a threshold lowered in fixed steps until
+ * at most cap rows qualify: a function of the rows, not of their order.
  */
 #include "postgres.h"
 
@@ -107,21 +115,66 @@ DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
 	return code;
 }
 
+/* The bytes that identify a datum of the attribute's value type */
+static void
+ValueBytes(LearnAttr *a, Datum *v, const char **key, uint32 *len)
+{
+	if (a->vbyval)
+	{
+		*key = (const char *) v;
+		*len = sizeof(Datum);
+	}
+	else if (a->vlen == -1)
+	{
+		struct varlena *p = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(*v));
+
+		*key = VARDATA_ANY(p);
+		*len = VARSIZE_ANY_EXHDR(p);
+	}
+	else if (a->vlen == -2)
+	{
+		*key = DatumGetCString(*v);
+		*len = strlen(*key);
+	}
+	else
+	{
+		*key = DatumGetPointer(*v);
+		*len = a->vlen;
+	}
+}
+
 /* Code of a datum of the attribute's value type */
 static uint32
 DatumCode(LearnState *st, LearnAttr *a, Datum v)
 {
-	if (a->vbyval)
-		return DictCode(&a->dict, (const char *) &v, sizeof(Datum), st->cxt);
-	if (a->vlen == -1)
-	{
-		struct varlena *p = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(v));
+	const char *key;
+	uint32		len;
 
-		return DictCode(&a->dict, VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p), st->cxt);
-	}
-	if (a->vlen == -2)
-		return DictCode(&a->dict, DatumGetCString(v), strlen(DatumGetCString(v)), st->cxt);
-	return DictCode(&a->dict, DatumGetPointer(v), a->vlen, st->cxt);
+	ValueBytes(a, &v, &key, &len);
+	return DictCode(&a->dict, key, len, st->cxt);
+}
+
+/* 64-bit hash of a datum's identifying bytes */
+static uint64
+DatumHash(LearnAttr *a, Datum v)
+{
+	const char *key;
+	uint32		len;
+
+	ValueBytes(a, &v, &key, &len);
+	return hash_bytes_extended((const unsigned char *) key, (int) len, 0);
+}
+
+/* A bijective 64-bit mixer (the splitmix64 finaliser) */
+uint64
+LearnMix64(uint64 x)
+{
+	x ^= x >> 30;
+	x *= UINT64CONST(0xBF58476D1CE4E5B9);
+	x ^= x >> 27;
+	x *= UINT64CONST(0x94D049BB133111EB);
+	x ^= x >> 31;
+	return x;
 }
 
 /* Text of a dictionary value, by the type's output function */
@@ -168,6 +221,7 @@ GrowRows(LearnState *st)
 
 	GROW(st->y, uint8);
 	GROW(st->hold, uint8);
+	GROW(st->rowhash, uint64);
 	for (int i = 0; i < st->natts; i++)
 	{
 		LearnAttr  *a = &st->atts[i];
@@ -339,9 +393,51 @@ NumValue(LearnAttr *a, Datum v)
 	}
 }
 
-/* Store the value of attribute i of a row in slot r */
+/* Hash of attribute a's value in a row (order-independent identity) */
+static uint64
+ValueHash(LearnAttr *a, Datum v, bool isnull)
+{
+	if (isnull)
+		return UINT64CONST(0x2545F4914F6CDD1D);
+	switch (a->kind)
+	{
+		case LEARN_CAT:
+			return DatumHash(a, v);
+		case LEARN_BOOL:
+			return DatumGetBool(v) ? 1 : 2;
+		case LEARN_NUM:
+			{
+				double		x = NumValue(a, v);
+				uint64		bits;
+
+				if (isinf(x) || isnan(x))
+					return UINT64CONST(0x2545F4914F6CDD1D); /* stored as NULL */
+				if (x == 0.0)
+					x = 0.0;	/* -0 is 0 */
+				memcpy(&bits, &x, sizeof(bits));
+				return LearnMix64(bits);
+			}
+		case LEARN_ARR:
+			{
+				ArrayType  *arr = DatumGetArrayTypeP(v);
+				Datum	   *elems;
+				bool	   *nulls;
+				int			nel;
+				uint64		h = 3;
+
+				deconstruct_array(arr, a->vtype, a->vlen, a->vbyval, a->valign,
+								  &elems, &nulls, &nel);
+				for (int e = 0; e < nel; e++)
+					h = LearnMix64(h ^ (nulls[e] ? 7 : DatumHash(a, elems[e])));
+				return h;
+			}
+	}
+	return 0;
+}
+
+/* Store the value of attribute a of a row in slot r */
 static void
-StoreValue(LearnState *st, LearnAttr *a, int64 r, Datum v, bool isnull, bool replacing)
+StoreValue(LearnState *st, LearnAttr *a, int64 r, Datum v, bool isnull)
 {
 	switch (a->kind)
 	{
@@ -357,15 +453,11 @@ StoreValue(LearnState *st, LearnAttr *a, int64 r, Datum v, bool isnull, bool rep
 
 				if (isinf(x))
 					x = get_float8_nan();	/* no bin for infinities */
-				if (a->integral && !isnan(x) && x != floor(x))
-					a->integral = false;
 				a->vals[r] = x;
 				break;
 			}
 		case LEARN_ARR:
 			{
-				if (replacing && a->acnt[r] != ARR_NULL)
-					st->pool_live -= a->acnt[r];
 				if (isnull)
 					a->acnt[r] = ARR_NULL;
 				else
@@ -404,6 +496,59 @@ StoreValue(LearnState *st, LearnAttr *a, int64 r, Datum v, bool isnull, bool rep
 	}
 }
 
+/*
+ * Lower the sample threshold one step (by a quarter) and drop the stored
+ * rows at or above it, keeping the others in their order.
+ */
+static void
+LowerThreshold(LearnState *st)
+{
+	int64		kept = 0;
+
+	st->keep_below -= st->keep_below / 4;
+	for (int64 r = 0; r < st->nstored; r++)
+	{
+		if (st->rowhash[r] >= st->keep_below)
+		{
+			for (int i = 0; i < st->natts; i++)
+			{
+				LearnAttr  *a = &st->atts[i];
+
+				if (a->kind == LEARN_ARR && a->acnt[r] != ARR_NULL)
+					st->pool_live -= a->acnt[r];
+			}
+			continue;
+		}
+		if (kept != r)
+		{
+			st->y[kept] = st->y[r];
+			st->hold[kept] = st->hold[r];
+			st->rowhash[kept] = st->rowhash[r];
+			for (int i = 0; i < st->natts; i++)
+			{
+				LearnAttr  *a = &st->atts[i];
+
+				switch (a->kind)
+				{
+					case LEARN_CAT:
+					case LEARN_BOOL:
+						a->codes[kept] = a->codes[r];
+						break;
+					case LEARN_NUM:
+						a->vals[kept] = a->vals[r];
+						break;
+					case LEARN_ARR:
+						a->aoff[kept] = a->aoff[r];
+						a->acnt[kept] = a->acnt[r];
+						break;
+				}
+			}
+		}
+		kept++;
+	}
+	st->nstored = kept;
+}
+
 /* Elapsed seconds since start */
 double
 LearnSecondsSince(TimestampTz start)
@@ -419,8 +564,9 @@ LearnReceive(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext old;
 	int64		r;
 	int			y;
-	bool		replacing = false;
 	bool		hold;
+	uint64		h,
+				key;
 
 	CHECK_FOR_INTERRUPTS();
 	slot_getallattrs(slot);
@@ -449,33 +595,159 @@ LearnReceive(TupleTableSlot *slot, DestReceiver *self)
 		y = (int) v;
 	}
 	st->nknown++;
-	hold = st->holdout > 0 && pg_prng_double(&st->rng_split) < st->holdout;
 
-	if (st->nstored < st->cap)
-	{
-		if (st->nstored >= st->alloc)
-			GrowRows(st);
-		r = st->nstored++;
-	}
-	else
-	{
-		uint64		j = pg_prng_uint64_range(&st->rng_sample, 0, st->nknown - 1);
-
-		if ((int64) j >= st->cap)
-			return true;
-		r = (int64) j;
-		replacing = true;
-	}
-
+	/* the row's identity: its outcome and values, mixed with the seed */
 	old = MemoryContextSwitchTo(st->rowcxt);
+	h = LearnMix64((uint64) y + 1);
+	for (int i = 0; i < st->natts; i++)
+		h = LearnMix64(h ^ (ValueHash(&st->atts[i], slot->tts_values[i + 1],
+									  slot->tts_isnull[i + 1]) +
+							(uint64) (i + 1) * UINT64CONST(0x9E3779B97F4A7C15)));
+	key = LearnMix64(h ^ st->seed_sample);
+	hold = st->holdout > 0 &&
+		(double) (LearnMix64(h ^ st->seed_split) >> 11) * (1.0 / 9007199254740992.0) < st->holdout;
+
+	/* above the cap, lower the threshold until this row fits or falls out */
+	while (key < st->keep_below && st->nstored >= st->cap)
+		LowerThreshold(st);
+	if (key >= st->keep_below)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(st->rowcxt);
+		return true;
+	}
+	if (st->nstored >= st->alloc)
+		GrowRows(st);
+	r = st->nstored++;
 	st->y[r] = (uint8) y;
 	st->hold[r] = hold ? 1 : 0;
+	st->rowhash[r] = key;
 	for (int i = 0; i < st->natts; i++)
 		StoreValue(st, &st->atts[i], r, slot->tts_values[i + 1],
-				   slot->tts_isnull[i + 1], replacing);
+				   slot->tts_isnull[i + 1]);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->rowcxt);
 	return true;
+}
+
+/* LSD radix sort of keys[0..n-1], carrying idx along, 8 bits at a time */
+static void
+RadixSortPairs(uint64 *keys, uint32 *idx, int64 n)
+{
+	uint64	   *tk = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * Max(n, 1));
+	uint32	   *ti = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1));
+	uint64	   *sk = keys,
+			   *dk = tk;
+	uint32	   *si = idx,
+			   *di = ti;
+
+	for (int shift = 0; shift < 64; shift += 8)
+	{
+		int64		count[257];
+		bool		constant = false;
+
+		memset(count, 0, sizeof(count));
+		for (int64 i = 0; i < n; i++)
+			count[((sk[i] >> shift) & 0xFF) + 1]++;
+		for (int b = 0; b < 256; b++)
+			if (count[b + 1] == n)
+				constant = true;
+		if (constant)
+			continue;
+		for (int b = 0; b < 256; b++)
+			count[b + 1] += count[b];
+		for (int64 i = 0; i < n; i++)
+		{
+			int64		to = count[(sk[i] >> shift) & 0xFF]++;
+
+			dk[to] = sk[i];
+			di[to] = si[i];
+		}
+		{
+			uint64	   *t = sk;
+			uint32	   *u = si;
+
+			sk = dk;
+			dk = t;
+			si = di;
+			di = u;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (sk != keys)
+	{
+		memcpy(keys, sk, sizeof(uint64) * n);
+		memcpy(idx, si, sizeof(uint32) * n);
+	}
+	pfree(tk);
+	pfree(ti);
+}
+
+/*
+ * Put the stored rows in the order of their hashes, so that the rows (not
+ * the order they were read in) decide everything learned from them; also
+ * note which numeric columns hold whole numbers only.  Equal hashes are
+ * equal rows (up to 64-bit collisions), whose order does not matter.
+ */
+void
+LearnCanonicalOrder(LearnState *st)
+{
+	int64		n = st->nstored;
+	uint32	   *perm;
+	void	   *tmp;
+
+	for (int i = 0; i < st->natts; i++)
+	{
+		LearnAttr  *a = &st->atts[i];
+
+		if (a->kind != LEARN_NUM)
+			continue;
+		a->integral = true;
+		for (int64 r = 0; r < n && a->integral; r++)
+			if (!isnan(a->vals[r]) && a->vals[r] != floor(a->vals[r]))
+				a->integral = false;
+	}
+	if (n < 2)
+		return;
+	perm = MemoryContextAllocHuge(st->cxt, sizeof(uint32) * n);
+	for (int64 r = 0; r < n; r++)
+		perm[r] = (uint32) r;
+	RadixSortPairs(st->rowhash, perm, n);
+	tmp = MemoryContextAllocHuge(st->cxt, sizeof(uint64) * n);
+
+#define PERMUTE(arr, type) \
+	do { \
+		type	   *t_ = (type *) tmp; \
+		for (int64 r_ = 0; r_ < n; r_++) \
+			t_[r_] = (arr)[perm[r_]]; \
+		memcpy((arr), t_, sizeof(type) * n); \
+	} while (0)
+
+	PERMUTE(st->y, uint8);
+	PERMUTE(st->hold, uint8);
+	for (int i = 0; i < st->natts; i++)
+	{
+		LearnAttr  *a = &st->atts[i];
+
+		switch (a->kind)
+		{
+			case LEARN_CAT:
+			case LEARN_BOOL:
+				PERMUTE(a->codes, uint32);
+				break;
+			case LEARN_NUM:
+				PERMUTE(a->vals, double);
+				break;
+			case LEARN_ARR:
+				PERMUTE(a->aoff, uint64);
+				PERMUTE(a->acnt, uint16);
+				break;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+#undef PERMUTE
+	pfree(tmp);
+	pfree(perm);
 }
 
 /* DestReceiver callbacks with nothing to do */
