@@ -68,6 +68,14 @@ ClassifyType(Oid typid, LearnAttr *a)
 			a->numtype = base;
 			a->integral = true;
 			return true;
+		case DATEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			/* numbers of days: bins by date, and recency (WITHIN) */
+			a->kind = LEARN_NUM;
+			a->numtype = base;
+			a->isdate = true;
+			return true;
 		default:
 			break;
 	}
@@ -140,6 +148,8 @@ ParseOptions(Jsonb *jb, LearnOptions *o)
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 
+	o->interactions = false;
+	o->max_criteria = 0;
 	o->l2 = 1.0;
 	o->min_support = 0;
 	o->bins = 10;
@@ -164,6 +174,13 @@ ParseOptions(Jsonb *jb, LearnOptions *o)
 			continue;
 		key = pnstrdup(v.val.string.val, v.val.string.len);
 		tok = JsonbIteratorNext(&it, &v, true);
+		if (strcmp(key, "interactions") == 0)
+		{
+			if (v.type != jbvBool)
+				BadOption(key, "true or false");
+			o->interactions = v.val.boolean;
+			continue;
+		}
 		if (v.type != jbvNumeric)
 			BadOption(key, "a number");
 		x = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
@@ -172,6 +189,12 @@ ParseOptions(Jsonb *jb, LearnOptions *o)
 			if (!(x >= 0 && x < 1e12))
 				BadOption(key, "a number >= 0");
 			o->l2 = x;
+		}
+		else if (strcmp(key, "max_criteria") == 0)
+		{
+			if (!(x >= 1 && x <= LEARN_MAX_FEATURES) || x != floor(x))
+				BadOption(key, "a whole number between 1 and " CppAsString2(LEARN_MAX_FEATURES));
+			o->max_criteria = (int) x;
 		}
 		else if (strcmp(key, "min_support") == 0)
 		{
@@ -213,7 +236,7 @@ ParseOptions(Jsonb *jb, LearnOptions *o)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown icp_learn option \"%s\"", key),
-					 errhint("Valid options are l2, min_support, bins, max_values, holdout, sample and seed.")));
+					 errhint("Valid options are interactions, max_criteria, l2, min_support, bins, max_values, holdout, sample and seed.")));
 	}
 }
 
@@ -373,7 +396,7 @@ ResolveAttributes(LearnState *st, Relation rel, int outcol, ArrayType *names)
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("icp_learn cannot learn from column \"%s\" of type %s",
 								col, format_type_be(TupleDescAttr(td, c)->atttypid)),
-						 errhint("Supported are boolean, numeric, text-like and enum columns, "
+						 errhint("Supported are boolean, numeric, date, timestamp, text-like and enum columns, "
 								 "and arrays of text-like, enum or integer values.")));
 			st->natts++;
 		}
@@ -466,6 +489,7 @@ icp_learn(PG_FUNCTION_ARGS)
 				holdout_auc = 0;
 	double		thresholds[3];
 	int			nkept = 0;
+	int			max_criteria;
 	char	  **rules;
 	char	  **notes;
 	double	   *weights;
@@ -604,10 +628,12 @@ icp_learn(PG_FUNCTION_ARGS)
 				 errhint("A profile is learned from won and lost examples: both are needed.")));
 
 	ms = opt.min_support > 0 ? opt.min_support : Max(10, (ntrain + 1999) / 2000);
+	max_criteria = opt.max_criteria > 0 ? opt.max_criteria :
+		opt.interactions ? LEARN_DEFAULT_CRITERIA : 0;
 	LearnBuildFeatures(st, &fl, ntrain, ms, &opt);
 	LearnCapFeatures(st, &fl);
 	elog(DEBUG1, "icp_learn: features chosen at %.3f s", LearnSecondsSince(start));
-	LearnBuildDesigns(st, &fl, &train, &test);
+	LearnBuildDesigns(st, &fl, &train, &test, NULL);
 	elog(DEBUG1, "icp_learn: designs built at %.3f s", LearnSecondsSince(start));
 	if (st->progress)
 		ereport(NOTICE,
@@ -621,6 +647,53 @@ icp_learn(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("icp_learn: fitted in %d iterations at %.1f s",
 						info.iterations, LearnSecondsSince(start))));
+
+	/* at most max_criteria single features: drop the least important, fit again */
+	for (;;)
+	{
+		int			nonzero = 0;
+		int			room = opt.interactions ? (2 * max_criteria) / 3 : max_criteria;
+
+		if (max_criteria <= 0)
+			break;
+		for (int j = 0; j < fl.n; j++)
+			if (round(w[j] * 10000.0) != 0.0)
+				nonzero++;
+		if (nonzero <= (opt.interactions ? max_criteria : room))
+			break;
+		CHECK_FOR_INTERRUPTS();
+		LearnPrune(&fl, &train, &test, w, Max(room, (int) (nonzero * 0.6)));
+		if (st->progress)
+			ereport(NOTICE,
+					(errmsg("icp_learn: fitting again with %d of %d criteria at %.1f s",
+							fl.n, nonzero, LearnSecondsSince(start))));
+		pfree(w);
+		w = palloc(sizeof(double) * (fl.n + 1));
+		LearnFitLogistic(&train, opt.l2, w, &info);
+	}
+
+	if (opt.interactions)
+	{
+		/* rules boosted on the residuals, their steps added to the weights */
+		LearnRule  *found;
+		double	   *rw;
+		int			nfound;
+		int			nsingle = 0;
+
+		for (int j = 0; j < fl.n; j++)
+			if (round(w[j] * 10000.0) != 0.0)
+				nsingle++;
+		score = MemoryContextAllocHuge(st->cxt, sizeof(double) * Max(train.n, 1));
+		LearnScores(&train, w, score);
+		nfound = LearnFindRules(st, &train, score, ms, Max(0, max_criteria - nsingle),
+								&found, &rw);
+		pfree(score);
+		LearnAddRuleFeatures(st, &fl, found, rw, nfound, &train, &test, &w);
+		if (st->progress)
+			ereport(NOTICE,
+					(errmsg("icp_learn: %d rules found at %.1f s",
+							nfound, LearnSecondsSince(start))));
+	}
 
 	/* readable weights: 4 decimals; a weight that rounds to 0 is no criterion */
 	rules = palloc(sizeof(char *) * Max(fl.n, 1));

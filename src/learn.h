@@ -12,7 +12,8 @@
  * learn_scan.c reads the source in one scan into a compact per-row encoding;
  * learn_features.c turns that into binary features (one rule each) and a
  * sparse design; learn_fit.c fits the L2-regularised logistic regression
- * and computes AUCs.
+ * and computes AUCs; learn_rules.c boosts interaction rules (AND of up to
+ * three conditions) on the residuals of that fit.
  */
 #ifndef ICP_LEARN_H
 #define ICP_LEARN_H
@@ -54,6 +55,11 @@ typedef struct LearnDesign
  * supported first (LearnCapFeatures).
  */
 #define LEARN_MAX_FEATURES 2000
+/* Criteria kept at most with interactions, unless max_criteria says otherwise */
+#define LEARN_DEFAULT_CRITERIA 150
+
+/* Recency intervals of date features: WITHIN '7 days', '30 days', ... */
+#define LEARN_RECENCY 4
 
 typedef enum LearnKind
 {
@@ -87,6 +93,11 @@ typedef struct LearnAttr
 	bool		vnumber;		/* rule literals are numbers, not strings */
 	Oid			numtype;		/* LEARN_NUM: the column's base type */
 	bool		integral;		/* LEARN_NUM: every value is a whole number */
+	bool		isdate;			/* LEARN_NUM of a date or timestamp[tz]: values in days */
+	int			nrec;			/* dates: recency features (WITHIN) */
+	double		rec_lo[LEARN_RECENCY];	/* ... true for rec_lo <= value <= rec_hi */
+	double		rec_hi[LEARN_RECENCY];
+	int32		rec_feat[LEARN_RECENCY];
 	LearnDict	dict;
 	int64	   *code_count;		/* while choosing values: rows per code */
 	/* per stored row */
@@ -218,21 +229,32 @@ extern uint64 LearnMix64(uint64 x);
 extern void LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain,
 							   int64 ms, const LearnOptions *o);
 extern void LearnCapFeatures(LearnState *st, FeatureList *fl);
+/* Features of rules for LearnBuildDesigns: row bitmaps and feature numbers */
+typedef struct LearnExtra
+{
+	int			n;
+	uint64	  **bits;			/* per rule: bit r set when it holds on stored row r */
+	int32	   *feat;			/* per rule: its feature, or -1 */
+} LearnExtra;
+
 extern void LearnBuildDesigns(LearnState *st, FeatureList *fl,
-							  LearnDesign *train, LearnDesign *test);
+							  LearnDesign *train, LearnDesign *test,
+							  const LearnExtra *extra);
 extern int	LearnRowFeatures(LearnState *st, int64 r, uint16 *out);
 extern char *LearnFormatNumber(double x);
+extern char *LearnCutText(LearnAttr *a, double cut);
+extern double LearnNiceCut(LearnAttr *a, double x, double tol);
 extern double LearnNiceBound(double x, double tol, bool integral);
 extern void LearnStartRule(StringInfo buf, LearnAttr *a);
 extern void LearnAppendCodeLiteral(StringInfo buf, LearnAttr *a, uint32 code);
 
 /* learn_rules.c */
 extern int	LearnFindRules(LearnState *st, const LearnDesign *train,
-						   const double *score, int64 ms, int rounds,
-						   LearnRule **rules);
+						   const double *score, int64 ms, int max_rules,
+						   LearnRule **rules, double **weights);
 extern void LearnAddRuleFeatures(LearnState *st, FeatureList *fl,
-								 LearnRule *rules, int nrules,
-								 LearnDesign *train, LearnDesign *test, int64 ms);
+								 LearnRule *rules, const double *rw, int nrules,
+								 LearnDesign *train, LearnDesign *test, double **w);
 extern void LearnPrune(FeatureList *fl, LearnDesign *train, LearnDesign *test,
 					   const double *w, int keep);
 
@@ -249,6 +271,9 @@ extern void LearnScores(const LearnDesign *d, const double *w, double *score);
 
 /* Exact AUC (Mann-Whitney, ties count half) of scores against y; NaN if undefined */
 extern double LearnAuc(const double *score, const uint8 *y, int64 n);
+
+/* Stable LSD radix sort of keys, carrying idx (if not NULL) along */
+extern void LearnRadixSort(uint64 *keys, uint32 *idx, int64 n);
 
 /* Values at quantiles qs[0..k-1] (0..1) of n values, from an even sample */
 extern void LearnQuantiles(const double *v, int64 n, const double *qs, int k,

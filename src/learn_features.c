@@ -13,7 +13,14 @@
 
 #include <math.h>
 
+#include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
 #include "utils/memutils.h"
 
 #include "learn.h"
@@ -205,6 +212,61 @@ LearnNiceBound(double x, double tol, bool integral)
 	return strtod(LearnFormatNumber(r), NULL);
 }
 
+/* Day number (days since 2000-01-01) of the first day of year y, month m */
+static double
+DayOf(int y, int m)
+{
+	while (m > 12)
+	{
+		m -= 12;
+		y++;
+	}
+	return (double) (date2j(y, m, 1) - POSTGRES_EPOCH_JDATE);
+}
+
+/*
+ * A bin bound as the rule will say it: dates round to the start of a year,
+ * else of a month, else to a whole day, within tol days of x; numbers as
+ * LearnNiceBound
+ */
+double
+LearnNiceCut(LearnAttr *a, double x, double tol)
+{
+	int			y,
+				m,
+				d;
+	double		best;
+
+	if (!a->isdate)
+		return LearnNiceBound(x, tol, a->integral);
+	if (!(fabs(x) < 1e8))
+		return round(x);
+	j2date((int) floor(x) + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	for (int k = 0; k <= 1; k++)
+		if (fabs((best = DayOf(y + k, 1)) - x) <= tol)
+			return best;
+	for (int k = 0; k <= 1; k++)
+		if (fabs((best = DayOf(y, m + k)) - x) <= tol)
+			return best;
+	return round(x);
+}
+
+/* The literal of a bin bound: a number, or a date (midnight UTC for timestamptz) */
+char *
+LearnCutText(LearnAttr *a, double cut)
+{
+	int			y,
+				m,
+				d;
+
+	if (!a->isdate)
+		return LearnFormatNumber(cut);
+	j2date((int) floor(cut) + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	if (a->numtype == TIMESTAMPTZOID)
+		return psprintf("'%04d-%02d-%02d 00:00:00+00'", y, m, d);
+	return psprintf("'%04d-%02d-%02d'", y, m, d);
+}
+
 /* Bin of value x: the number of bounds <= x */
 static inline int
 BinOf(const double *cuts, int ncuts, double x)
@@ -287,7 +349,7 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 				gap = raw[j] - sample[0];
 			if (j + 1 < nraw)
 				gap = Min(gap, raw[j + 1] - raw[j]);
-			raw[j] = LearnNiceBound(raw[j], gap / 4, a->integral);
+			raw[j] = LearnNiceCut(a, raw[j], gap / 4);
 		}
 	}
 	for (int j = 0; j < nraw; j++)
@@ -324,9 +386,9 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 	{
 		LearnStartRule(&buf, a);
 		if (b == 0)
-			appendStringInfo(&buf, " < %s", LearnFormatNumber(a->cuts[0]));
+			appendStringInfo(&buf, " < %s", LearnCutText(a, a->cuts[0]));
 		else if (b == a->ncuts)
-			appendStringInfo(&buf, " >= %s", LearnFormatNumber(a->cuts[b - 1]));
+			appendStringInfo(&buf, " >= %s", LearnCutText(a, a->cuts[b - 1]));
 		else if (a->integral)
 		{
 			double		lo = a->cuts[b - 1],
@@ -340,9 +402,9 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 		}
 		else
 		{
-			appendStringInfo(&buf, " >= %s AND ", LearnFormatNumber(a->cuts[b - 1]));
+			appendStringInfo(&buf, " >= %s AND ", LearnCutText(a, a->cuts[b - 1]));
 			IcpAppendAttrPath(&buf, 1, &a->name);
-			appendStringInfo(&buf, " < %s", LearnFormatNumber(a->cuts[b]));
+			appendStringInfo(&buf, " < %s", LearnCutText(a, a->cuts[b]));
 		}
 		a->bin_feat[b] = AddFeature(fl, ai, &buf);
 	}
@@ -366,6 +428,76 @@ IsNullAt(LearnAttr *a, int64 r)
 			return a->acnt[r] == ARR_NULL;
 	}
 	return false;
+}
+
+/*
+ * Recency features of a date or timestamp column: x WITHIN '7 days' (30, 90,
+ * 365) where enough training rows have it and a longer interval adds rows.
+ * The bounds are what scoring computes now (the transaction start) in the
+ * session's time zone, in the column's own days.
+ */
+static void
+RecencyFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int64 nonnull)
+{
+	static const int days[LEARN_RECENCY] = {7, 30, 90, 365};
+	LearnAttr  *a = &st->atts[ai];
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int64		prev = 0;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	a->nrec = 0;
+	for (int k = 0; k < LEARN_RECENCY; k++)
+	{
+		Interval	iv;
+		TimestampTz lo_ts;
+		double		lo,
+					hi;
+		int64		cnt = 0;
+
+		memset(&iv, 0, sizeof(iv));
+		iv.day = days[k];
+		lo_ts = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+														TimestampTzGetDatum(now),
+														IntervalPGetDatum(&iv)));
+		if (a->numtype == DATEOID)
+		{
+			DateADT		dlo = DatumGetDateADT(DirectFunctionCall1(timestamptz_date,
+																  TimestampTzGetDatum(lo_ts)));
+
+			/* the first date whose midnight is not before the bound */
+			if (DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz,
+														DateADTGetDatum(dlo))) < lo_ts)
+				dlo++;
+			lo = dlo;
+			hi = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(now)));
+		}
+		else if (a->numtype == TIMESTAMPOID)
+		{
+			lo = (double) DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+																TimestampTzGetDatum(lo_ts))) / USECS_PER_DAY;
+			hi = (double) DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+																TimestampTzGetDatum(now))) / USECS_PER_DAY;
+		}
+		else
+		{
+			lo = (double) lo_ts / USECS_PER_DAY;
+			hi = (double) now / USECS_PER_DAY;
+		}
+		for (int64 r = 0; r < st->nstored; r++)
+			if (!st->hold[r] && a->vals[r] >= lo && a->vals[r] <= hi)
+				cnt++;
+		if (cnt < ms || cnt >= nonnull || cnt == prev)
+			continue;
+		prev = cnt;
+		LearnStartRule(&buf, a);
+		appendStringInfo(&buf, " WITHIN '%d days'", days[k]);
+		a->rec_lo[a->nrec] = lo;
+		a->rec_hi[a->nrec] = hi;
+		a->rec_feat[a->nrec] = AddFeature(fl, ai, &buf);
+		a->nrec++;
+	}
+	pfree(buf.data);
 }
 
 /* Choose the features of every attribute */
@@ -402,6 +534,8 @@ LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain, int64 ms,
 				break;
 			case LEARN_NUM:
 				BinFeatures(st, ai, fl, ms, o->bins);
+				if (a->isdate)
+					RecencyFeatures(st, ai, fl, ms, ntrain - nnull);
 				break;
 			case LEARN_BOOL:
 				if (ntrue >= ms && ntrue < ntrain)
@@ -455,6 +589,9 @@ LearnRowFeatures(LearnState *st, int64 r, uint16 *out)
 						f = a->null_feat;
 					else if (a->ncuts > 0)
 						f = a->bin_feat[BinOf(a->cuts, a->ncuts, x)];
+					for (int j = 0; j < a->nrec; j++)
+						if (a->rec_feat[j] >= 0 && x >= a->rec_lo[j] && x <= a->rec_hi[j])
+							out[k++] = (uint16) a->rec_feat[j];
 					break;
 				}
 			case LEARN_ARR:
@@ -487,7 +624,7 @@ RowBound(LearnState *st, int64 r)
 		LearnAttr  *a = &st->atts[ai];
 
 		if (a->kind != LEARN_ARR || a->acnt[r] == ARR_NULL)
-			bound++;
+			bound += 1 + a->nrec;
 		else
 			bound += a->acnt[r];
 	}
@@ -583,6 +720,8 @@ LearnCapFeatures(LearnState *st, FeatureList *fl)
 		if (a->kind == LEARN_NUM && a->ncuts > 0)
 			for (int b = 0; b <= a->ncuts; b++)
 				a->bin_feat[b] = Renumber(map, a->bin_feat[b]);
+		for (int j = 0; j < a->nrec; j++)
+			a->rec_feat[j] = Renumber(map, a->rec_feat[j]);
 	}
 
 	ereport(NOTICE,
@@ -597,20 +736,38 @@ LearnCapFeatures(LearnState *st, FeatureList *fl)
 	pfree(map);
 }
 
-/* Build the training and holdout designs; counts each feature's support */
+/* Does extra feature j hold on stored row r? */
+static inline bool
+ExtraHolds(const LearnExtra *x, int j, int64 r)
+{
+	return x->feat[j] >= 0 && ((x->bits[j][r >> 6] >> (r & 63)) & 1);
+}
+
+/*
+ * Build the training and holdout designs; counts each feature's support.
+ * extra (or NULL) adds the features of rules: a bitmap of the stored rows
+ * each holds on and its feature number (-1: none).
+ */
 void
-LearnBuildDesigns(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesign *test)
+LearnBuildDesigns(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesign *test,
+				  const LearnExtra *extra)
 {
 	int64		nrows[2] = {0, 0};
 	uint64		bound[2] = {0, 0};
 	int			nflat = 0;
 	LearnDesign *d[2];
+	int			nx = extra ? extra->n : 0;
 
 	d[0] = train;
 	d[1] = test;
+	for (int f = 0; f < fl->n; f++)
+	{
+		fl->f[f].support = 0;
+		fl->f[f].positives = 0;
+	}
 	for (int ai = 0; ai < st->natts; ai++)
 		if (st->atts[ai].kind != LEARN_ARR)
-			nflat++;
+			nflat += 1 + st->atts[ai].nrec;
 	for (int64 r = 0; r < st->nstored; r++)
 	{
 		int			h = st->hold[r];
@@ -621,6 +778,8 @@ LearnBuildDesigns(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesi
 		for (int ai = 0; ai < st->natts; ai++)
 			if (st->atts[ai].kind == LEARN_ARR)
 				bound[h] += (st->atts[ai].acnt[r] == ARR_NULL) ? 1 : st->atts[ai].acnt[r];
+		for (int j = 0; j < nx; j++)
+			bound[h] += ExtraHolds(extra, j, r);
 	}
 	for (int h = 0; h < 2; h++)
 	{
@@ -637,6 +796,9 @@ LearnBuildDesigns(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesi
 		uint64		off = dd->rowptr[dd->n];
 		int			k = LearnRowFeatures(st, r, dd->fidx + off);
 
+		for (int j = 0; j < nx; j++)
+			if (ExtraHolds(extra, j, r))
+				dd->fidx[off + k++] = (uint16) extra->feat[j];
 		if (!st->hold[r])
 			for (int j = 0; j < k; j++)
 			{

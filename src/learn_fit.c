@@ -334,13 +334,19 @@ OrderedKey(double s)
 	return (u & UINT64CONST(0x8000000000000000)) ? ~u : (u | UINT64CONST(0x8000000000000000));
 }
 
-/* LSD radix sort of keys, 8 bits at a time, skipping constant digits */
-static void
-RadixSort(uint64 *keys, int64 n)
+/*
+ * LSD radix sort of keys[0..n-1], 8 bits at a time, skipping constant
+ * digits; idx[] (if not NULL) is carried along.  Stable.
+ */
+void
+LearnRadixSort(uint64 *keys, uint32 *idx, int64 n)
 {
-	uint64	   *tmp = palloc_extended(sizeof(uint64) * n, MCXT_ALLOC_HUGE);
-	uint64	   *src = keys,
-			   *dst = tmp;
+	uint64	   *tk = palloc_extended(sizeof(uint64) * Max(n, 1), MCXT_ALLOC_HUGE);
+	uint32	   *ti = idx ? palloc_extended(sizeof(uint32) * Max(n, 1), MCXT_ALLOC_HUGE) : NULL;
+	uint64	   *sk = keys,
+			   *dk = tk;
+	uint32	   *si = idx,
+			   *di = ti;
 
 	for (int shift = 0; shift < 64; shift += 8)
 	{
@@ -349,7 +355,7 @@ RadixSort(uint64 *keys, int64 n)
 
 		memset(count, 0, sizeof(count));
 		for (int64 i = 0; i < n; i++)
-			count[((src[i] >> shift) & 0xFF) + 1]++;
+			count[((sk[i] >> shift) & 0xFF) + 1]++;
 		for (int b = 0; b < 256; b++)
 			if (count[b + 1] == n)
 				constant = true;
@@ -358,18 +364,33 @@ RadixSort(uint64 *keys, int64 n)
 		for (int b = 0; b < 256; b++)
 			count[b + 1] += count[b];
 		for (int64 i = 0; i < n; i++)
-			dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
 		{
-			uint64	   *t = src;
+			int64		to = count[(sk[i] >> shift) & 0xFF]++;
 
-			src = dst;
-			dst = t;
+			dk[to] = sk[i];
+			if (idx)
+				di[to] = si[i];
+		}
+		{
+			uint64	   *t = sk;
+			uint32	   *u = si;
+
+			sk = dk;
+			dk = t;
+			si = di;
+			di = u;
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (src != keys)
-		memcpy(keys, src, sizeof(uint64) * n);
-	pfree(tmp);
+	if (sk != keys)
+	{
+		memcpy(keys, sk, sizeof(uint64) * n);
+		if (idx)
+			memcpy(idx, si, sizeof(uint32) * n);
+	}
+	pfree(tk);
+	if (ti)
+		pfree(ti);
 }
 
 /* Exact AUC: P(score of a positive > score of a negative), ties count half */
@@ -389,7 +410,7 @@ LearnAuc(const double *score, const uint8 *y, int64 n)
 	/* the last bit of a key carries the outcome; equal scores stay adjacent */
 	for (int64 k = 0; k < n; k++)
 		keys[k] = (OrderedKey(score[k]) & ~UINT64CONST(1)) | (y[k] ? 1 : 0);
-	RadixSort(keys, n);
+	LearnRadixSort(keys, NULL, n);
 	while (i < n)
 	{
 		uint64		group = keys[i] >> 1;

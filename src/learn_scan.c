@@ -24,9 +24,11 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "learn.h"
 /* ---------------------------------------------------------------------------
@@ -382,6 +384,15 @@ NumValue(LearnAttr *a, Datum v)
 			return (double) DatumGetFloat4(v);
 		case FLOAT8OID:
 			return DatumGetFloat8(v);
+		case DATEOID:
+			if (DATE_NOT_FINITE(DatumGetDateADT(v)))
+				return get_float8_nan();
+			return (double) DatumGetDateADT(v);
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(v)))
+				return get_float8_nan();
+			return (double) DatumGetTimestamp(v) / (double) USECS_PER_DAY;
 		default:
 			{
 				double		x;
@@ -630,59 +641,6 @@ LearnReceive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* LSD radix sort of keys[0..n-1], carrying idx along, 8 bits at a time */
-static void
-RadixSortPairs(uint64 *keys, uint32 *idx, int64 n)
-{
-	uint64	   *tk = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * Max(n, 1));
-	uint32	   *ti = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(n, 1));
-	uint64	   *sk = keys,
-			   *dk = tk;
-	uint32	   *si = idx,
-			   *di = ti;
-
-	for (int shift = 0; shift < 64; shift += 8)
-	{
-		int64		count[257];
-		bool		constant = false;
-
-		memset(count, 0, sizeof(count));
-		for (int64 i = 0; i < n; i++)
-			count[((sk[i] >> shift) & 0xFF) + 1]++;
-		for (int b = 0; b < 256; b++)
-			if (count[b + 1] == n)
-				constant = true;
-		if (constant)
-			continue;
-		for (int b = 0; b < 256; b++)
-			count[b + 1] += count[b];
-		for (int64 i = 0; i < n; i++)
-		{
-			int64		to = count[(sk[i] >> shift) & 0xFF]++;
-
-			dk[to] = sk[i];
-			di[to] = si[i];
-		}
-		{
-			uint64	   *t = sk;
-			uint32	   *u = si;
-
-			sk = dk;
-			dk = t;
-			si = di;
-			di = u;
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
-	if (sk != keys)
-	{
-		memcpy(keys, sk, sizeof(uint64) * n);
-		memcpy(idx, si, sizeof(uint32) * n);
-	}
-	pfree(tk);
-	pfree(ti);
-}
-
 /*
  * Put the stored rows in the order of their hashes, so that the rows (not
  * the order they were read in) decide everything learned from them; also
@@ -702,7 +660,7 @@ LearnCanonicalOrder(LearnState *st)
 
 		if (a->kind != LEARN_NUM)
 			continue;
-		a->integral = true;
+		a->integral = !a->isdate;
 		for (int64 r = 0; r < n && a->integral; r++)
 			if (!isnan(a->vals[r]) && a->vals[r] != floor(a->vals[r]))
 				a->integral = false;
@@ -712,7 +670,7 @@ LearnCanonicalOrder(LearnState *st)
 	perm = MemoryContextAllocHuge(st->cxt, sizeof(uint32) * n);
 	for (int64 r = 0; r < n; r++)
 		perm[r] = (uint32) r;
-	RadixSortPairs(st->rowhash, perm, n);
+	LearnRadixSort(st->rowhash, perm, n);
 	tmp = MemoryContextAllocHuge(st->cxt, sizeof(uint64) * n);
 
 #define PERMUTE(arr, type) \

@@ -18,7 +18,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.icp_learn(pg_catalog.text, pg_catalog.regclass, pg_catalog.text,
     pg_catalog.text[], pg_catalog.jsonb) IS
-    'Learns (or replaces) a logistic profile from won/lost history: one criterion per useful value, bin, element or IS NULL; options l2, min_support, bins, max_values, holdout, sample, seed';
+    'Learns (or replaces) a logistic profile from won/lost history: one criterion per useful value, bin, element or IS NULL, and with interactions AND-rules of up to three conditions; options interactions, max_criteria, l2, min_support, bins, max_values, holdout, sample, seed';
 
 -- The SQL expression (on alias t) that reads a boolean or 0/1 outcome
 -- column as boolean; errors name the column.
