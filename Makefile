@@ -7,6 +7,8 @@
 #                        throwaway cluster, pg_regress and pgTAP
 #   make demo            the ICP story in the terminal
 #   make bench           performance ratios against hand-written SQL
+#   make learn-quality   icp_learn's holdout AUC against scikit-learn
+#                        (needs python3-sklearn, python3-psycopg2)
 #   make fuzz            libFuzzer on the rule parser and decoder; then
 #                        test/fuzz/account.sh against the PG* server, if any
 
@@ -42,7 +44,7 @@ src/icp--$(EXTVERSION).sql: $(SQL_SOURCES) icp.control
 
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo bench valgrind fuzz
+.PHONY: test demo bench learn-quality valgrind fuzz
 
 test:
 	bash test/run.sh test
@@ -52,6 +54,9 @@ demo:
 
 bench:
 	bash test/run.sh bench
+
+learn-quality:
+	bash test/run.sh learn-quality
 
 valgrind:
 	bash test/run.sh valgrind

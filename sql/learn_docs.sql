@@ -60,5 +60,13 @@ UPDATE icp_profiles SET grade_thresholds = '{60,45,30}' WHERE name = 'learned-20
 -- and check the edit did not cost accuracy
 SELECT round(auc::numeric, 2) AS auc FROM icp_evaluate('learned-2024', 'leads_history', 'won');
 
-DELETE FROM icp_profiles WHERE name IN ('learned-2024', 'our-hypothesis');
+-- Interactions: rules that combine attributes
+SELECT criteria, round(holdout_auc::numeric, 2) AS holdout_auc
+  FROM icp_learn('learned-2024-combined', 'leads_history', 'won',
+                 options => '{"holdout": 0.2, "interactions": true, "max_criteria": 60}');
+SELECT rule, weight, note FROM icp_criteria
+ WHERE profile = 'learned-2024-combined' AND cardinality(icp_rule_attributes(rule)) > 1
+ ORDER BY abs(weight) DESC LIMIT 3;
+
+DELETE FROM icp_profiles WHERE name IN ('learned-2024', 'our-hypothesis', 'learned-2024-combined');
 DROP TABLE leads_history;

@@ -4,7 +4,7 @@
 -- and order), also with a holdout split and a sample below the row count.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS icp;
-SELECT last_value AS criteria_id_before FROM icp_criteria_id_seq \gset
+SELECT last_value AS criteria_id_last, is_called AS criteria_id_called FROM icp_criteria_id_seq \gset
 SELECT setseed(0.25);
 CREATE TABLE order_a AS
 SELECT g AS id,
@@ -72,4 +72,4 @@ DROP VIEW order_c;
 DROP TABLE order_a, order_b, order_runs;
 DROP FUNCTION order_same(text, text);
 DROP FUNCTION order_profile(text);
-SELECT setval('icp_criteria_id_seq', :criteria_id_before);
+SELECT setval('icp_criteria_id_seq', :criteria_id_last, :'criteria_id_called'::boolean) IS NOT NULL AS sequence_restored;

@@ -662,7 +662,7 @@ icp_learn(PG_FUNCTION_ARGS)
 		if (nonzero <= (opt.interactions ? max_criteria : room))
 			break;
 		CHECK_FOR_INTERRUPTS();
-		LearnPrune(&fl, &train, &test, w, Max(room, (int) (nonzero * 0.6)));
+		LearnPrune(st, &fl, &train, &test, w, Max(room, (int) (nonzero * 0.6)));
 		if (st->progress)
 			ereport(NOTICE,
 					(errmsg("icp_learn: fitting again with %d of %d criteria at %.1f s",

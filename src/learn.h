@@ -229,6 +229,7 @@ extern uint64 LearnMix64(uint64 x);
 extern void LearnBuildFeatures(LearnState *st, FeatureList *fl, int64 ntrain,
 							   int64 ms, const LearnOptions *o);
 extern void LearnCapFeatures(LearnState *st, FeatureList *fl);
+extern void LearnRenumberFeatures(LearnState *st, const int32 *map);
 /* Features of rules for LearnBuildDesigns: row bitmaps and feature numbers */
 typedef struct LearnExtra
 {
@@ -255,8 +256,8 @@ extern int	LearnFindRules(LearnState *st, const LearnDesign *train,
 extern void LearnAddRuleFeatures(LearnState *st, FeatureList *fl,
 								 LearnRule *rules, const double *rw, int nrules,
 								 LearnDesign *train, LearnDesign *test, double **w);
-extern void LearnPrune(FeatureList *fl, LearnDesign *train, LearnDesign *test,
-					   const double *w, int keep);
+extern void LearnPrune(LearnState *st, FeatureList *fl, LearnDesign *train,
+					   LearnDesign *test, const double *w, int keep);
 
 /* learn_fit.c */
 /*
@@ -274,6 +275,7 @@ extern double LearnAuc(const double *score, const uint8 *y, int64 n);
 
 /* Stable LSD radix sort of keys, carrying idx (if not NULL) along */
 extern void LearnRadixSort(uint64 *keys, uint32 *idx, int64 n);
+extern void LearnSortDoubles(double *v, int64 n);
 
 /* Values at quantiles qs[0..k-1] (0..1) of n values, from an even sample */
 extern void LearnQuantiles(const double *v, int64 n, const double *qs, int k,

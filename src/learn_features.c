@@ -179,16 +179,6 @@ ValueFeatures(LearnState *st, int ai, FeatureList *fl, int64 ntrain,
 	pfree(order);
 }
 
-/* qsort comparator for doubles */
-static int
-CmpDouble(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Round a bin bound to few significant digits, staying within tol of it */
 double
 LearnNiceBound(double x, double tol, bool integral)
@@ -316,7 +306,7 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 		if (!st->hold[r] && !isnan(a->vals[r]))
 			if (m++ % stride == 0)
 				sample[ns++] = a->vals[r];
-	qsort(sample, ns, sizeof(double), CmpDouble);
+	LearnSortDoubles(sample, ns);
 	for (int64 i = 1; i < ns; i++)
 		if (sample[i] != sample[i - 1])
 			ndistinct++;
@@ -651,6 +641,27 @@ Renumber(const int32 *map, int32 f)
 	return f >= 0 ? map[f] : -1;
 }
 
+/* Renumber the features the attributes point to (map: old -> new or -1) */
+void
+LearnRenumberFeatures(LearnState *st, const int32 *map)
+{
+	for (int ai = 0; ai < st->natts; ai++)
+	{
+		LearnAttr  *a = &st->atts[ai];
+
+		a->null_feat = Renumber(map, a->null_feat);
+		a->true_feat = Renumber(map, a->true_feat);
+		if (a->kind == LEARN_CAT || a->kind == LEARN_ARR)
+			for (uint32 c = 0; c < a->dict.nvalues; c++)
+				a->feat_of_code[c] = Renumber(map, a->feat_of_code[c]);
+		if (a->kind == LEARN_NUM && a->ncuts > 0)
+			for (int b = 0; b <= a->ncuts; b++)
+				a->bin_feat[b] = Renumber(map, a->bin_feat[b]);
+		for (int j = 0; j < a->nrec; j++)
+			a->rec_feat[j] = Renumber(map, a->rec_feat[j]);
+	}
+}
+
 /*
  * Keep at most LEARN_MAX_FEATURES features: the ones true on the most
  * training rows (ties: the earlier one).  A dropped value, element, bin or
@@ -708,21 +719,7 @@ LearnCapFeatures(LearnState *st, FeatureList *fl)
 		}
 	fl->n = next;
 
-	for (int ai = 0; ai < st->natts; ai++)
-	{
-		LearnAttr  *a = &st->atts[ai];
-
-		a->null_feat = Renumber(map, a->null_feat);
-		a->true_feat = Renumber(map, a->true_feat);
-		if (a->kind == LEARN_CAT || a->kind == LEARN_ARR)
-			for (uint32 c = 0; c < a->dict.nvalues; c++)
-				a->feat_of_code[c] = Renumber(map, a->feat_of_code[c]);
-		if (a->kind == LEARN_NUM && a->ncuts > 0)
-			for (int b = 0; b <= a->ncuts; b++)
-				a->bin_feat[b] = Renumber(map, a->bin_feat[b]);
-		for (int j = 0; j < a->nrec; j++)
-			a->rec_feat[j] = Renumber(map, a->rec_feat[j]);
-	}
+	LearnRenumberFeatures(st, map);
 
 	ereport(NOTICE,
 			(errmsg("icp_learn: fitting the %d most frequent of %d candidate features",

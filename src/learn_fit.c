@@ -393,6 +393,31 @@ LearnRadixSort(uint64 *keys, uint32 *idx, int64 n)
 		pfree(ti);
 }
 
+/* The double of an OrderedKey */
+static inline double
+KeyDouble(uint64 u)
+{
+	double		s;
+
+	u = (u & UINT64CONST(0x8000000000000000)) ? (u & ~UINT64CONST(0x8000000000000000)) : ~u;
+	memcpy(&s, &u, sizeof(s));
+	return s;
+}
+
+/* Sort v[0..n-1] ascending (no NaNs; -0 becomes 0) by radix sort */
+void
+LearnSortDoubles(double *v, int64 n)
+{
+	uint64	   *keys = palloc_extended(sizeof(uint64) * Max(n, 1), MCXT_ALLOC_HUGE);
+
+	for (int64 i = 0; i < n; i++)
+		keys[i] = OrderedKey(v[i]);
+	LearnRadixSort(keys, NULL, n);
+	for (int64 i = 0; i < n; i++)
+		v[i] = KeyDouble(keys[i]);
+	pfree(keys);
+}
+
 /* Exact AUC: P(score of a positive > score of a negative), ties count half */
 double
 LearnAuc(const double *score, const uint8 *y, int64 n)
@@ -436,16 +461,6 @@ LearnAuc(const double *score, const uint8 *y, int64 n)
 	return sum / (npos * nneg);
 }
 
-/* qsort comparator for doubles */
-static int
-CmpDouble(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Values at quantiles qs[0..k-1] of v[0..n-1], from a sorted sample of at most QUANTILE_SAMPLE */
 void
 LearnQuantiles(const double *v, int64 n, const double *qs, int k, double *out)
@@ -465,7 +480,7 @@ LearnQuantiles(const double *v, int64 n, const double *qs, int k, double *out)
 	c = palloc(sizeof(double) * (n / stride + 1));
 	for (int64 i = 0; i < n; i += stride)
 		c[m++] = v[i];
-	qsort(c, m, sizeof(double), CmpDouble);
+	LearnSortDoubles(c, m);
 	for (int j = 0; j < k; j++)
 	{
 		int64		idx = (int64) floor(qs[j] * (double) (m - 1));

@@ -126,16 +126,6 @@ RuleHolds(LearnState *st, const LearnRule *rule, int64 r)
 	return true;
 }
 
-/* qsort comparator for doubles */
-static int
-CmpDbl(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Set up the search's view of attribute ai on the sample rows */
 static void
 InitRuleAttr(LearnState *st, int ai, RuleAttr *ra, const int64 *rows, int64 ns)
@@ -177,7 +167,7 @@ InitRuleAttr(LearnState *st, int ai, RuleAttr *ra, const int64 *rows, int64 ns)
 				for (int64 i = 0; i < ns; i++)
 					if (!isnan(a->vals[rows[i]]))
 						v[m++] = a->vals[rows[i]];
-				qsort(v, m, sizeof(double), CmpDbl);
+				LearnSortDoubles(v, m);
 				ra->cuts = palloc(sizeof(double) * TREE_BINS);
 				for (int j = 1; j < TREE_BINS && m > 0; j++)
 				{
@@ -1163,7 +1153,7 @@ CmpImportance(const void *a, const void *b, void *arg)
  * scores), in their order; the designs lose the others.
  */
 void
-LearnPrune(FeatureList *fl, LearnDesign *train, LearnDesign *test,
+LearnPrune(LearnState *st, FeatureList *fl, LearnDesign *train, LearnDesign *test,
 		   const double *w, int keep)
 {
 	int			n = fl->n;
@@ -1192,6 +1182,7 @@ LearnPrune(FeatureList *fl, LearnDesign *train, LearnDesign *test,
 	fl->n = next;
 	CompactDesign(train, map, next);
 	CompactDesign(test, map, next);
+	LearnRenumberFeatures(st, map);
 	pfree(imp);
 	pfree(order);
 	pfree(map);

@@ -7,6 +7,8 @@
 #                               by PG* variables if any, else a throwaway one)
 #   bash test/run.sh bench      test/bench/bench.sh on a throwaway cluster
 #                               with benchmark settings
+#   bash test/run.sh learn-quality  test/bench/learn_quality.py on a throwaway
+#                               cluster (icp_learn against scikit-learn)
 #   bash test/run.sh valgrind   pg_regress with the server under memcheck
 #
 # Works from a clean clone on a fresh Debian 12 machine as root: missing
@@ -151,6 +153,20 @@ mode_bench()
 	bash test/bench/bench.sh
 }
 
+# make learn-quality: test/bench/learn_quality.py (icp_learn against
+# scikit-learn's holdout AUC) on a throwaway cluster; needs Debian's
+# python3-sklearn and python3-psycopg2.
+mode_learn_quality()
+{
+	/usr/bin/python3 -c 'import sklearn, psycopg2' 2>/dev/null ||
+		die "make learn-quality needs python3-sklearn and python3-psycopg2 (apt-get install python3-sklearn python3-psycopg2)"
+	prepare ""
+	cluster_setup bench
+	psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE icp_learn_quality" >/dev/null
+	export PGDATABASE=icp_learn_quality
+	/usr/bin/python3 test/bench/learn_quality.py
+}
+
 # make valgrind: pg_regress (and pgTAP) with the postmaster under memcheck;
 # fails if any valgrind error report involves icp.
 mode_valgrind()
@@ -183,6 +199,7 @@ case $MODE in
 test) mode_test ;;
 demo) mode_demo ;;
 bench) mode_bench ;;
+learn-quality) mode_learn_quality ;;
 valgrind) mode_valgrind ;;
-*) die "usage: $0 test|demo|bench|valgrind" ;;
+*) die "usage: $0 test|demo|bench|learn-quality|valgrind" ;;
 esac
