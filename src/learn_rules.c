@@ -10,8 +10,13 @@
  * rule greedily, like one path of a shallow tree: the condition whose rows
  * have the largest Newton gain G^2 / (H + lambda) (G, H: sums of the
  * gradient p - y and curvature p (1 - p) of the log loss at the current
- * margins), then the condition that most raises the gain within those rows,
- * and a third the same way, stopping when none raises it.  Conditions are
+ * margins) -- or the pair of conditions on two scalar attributes with the
+ * largest gain, from histograms over both attributes' slots, when it beats
+ * that clearly (after the one-attribute fit every single feature's
+ * residuals sum to zero, so a combination of two of them shows only as a
+ * pair) -- then the condition that most raises the gain within those rows,
+ * and a further one the same way, stopping when none raises it.  Numbers
+ * and dates are binned and compared as doubles (dates in days).  Conditions are
  * values (=, <>), thresholds on numbers (a finer quantile grid than the
  * bins, so the split finds the cut), IS TRUE/FALSE, CONTAINS and IS [NOT]
  * NULL, each with SQL's meaning (a NULL never matches), so a rule's

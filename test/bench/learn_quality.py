@@ -26,6 +26,7 @@ Data sets:
             education, balance, contact, month, duration, campaign,
             previous, poutcome; about 12 % positives) with its typical
             non-linear and joint effects
+  small     planted with 6,000 rows
   large     planted with 200,000 rows
 
     PGHOST=... PGPORT=... PGDATABASE=... /usr/bin/python3 test/bench/learn_quality.py
@@ -249,20 +250,20 @@ def main():
     cur = conn.cursor()
     cur.execute("SET client_min_messages = warning")
     cur.execute("CREATE EXTENSION IF NOT EXISTS icp")
-    sets = os.environ.get("LEARN_QUALITY_SETS", "additive,planted,noisy,bank,large").split(",")
+    sets = os.environ.get("LEARN_QUALITY_SETS", "additive,planted,noisy,bank,small,large").split(",")
     budgets = [int(x) for x in os.environ.get("LEARN_QUALITY_CRITERIA", "").split(",") if x]
     print("holdout AUC (every 5th row); icp+int: option interactions (default max_criteria 150)")
     print(f"{'data set':<9} {'rows':>7} {'icp':>7} {'icp+int':>7} {'crit':>5} {'LR':>7} "
           f"{'HGB':>7} {'icp-LR':>7} {'int-HGB':>7} {'s':>5} {'s int':>6}")
     trade = []
     for kind in sets:
-        seed = {"additive": 1, "planted": 2, "noisy": 3, "bank": 4, "large": 5}[kind]
+        seed = {"additive": 1, "planted": 2, "noisy": 3, "bank": 4, "large": 5, "small": 6}[kind]
         rng = np.random.default_rng(seed)
-        n = {"large": 200000, "bank": 45000}.get(kind, 30000)
+        n = {"large": 200000, "bank": 45000, "small": 6000}.get(kind, 30000)
         if kind == "bank":
             cols, y = bank(n, rng)
         else:
-            cols, y = leads("planted" if kind in ("planted", "large") else kind, n, rng)
+            cols, y = leads("planted" if kind in ("planted", "small", "large") else kind, n, rng)
         test = np.arange(n) % 5 == 4
         tr = {c: np.asarray(v, dtype=object)[~test] for c, v in cols.items()}
         te = {c: np.asarray(v, dtype=object)[test] for c, v in cols.items()}
