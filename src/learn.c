@@ -648,21 +648,23 @@ icp_learn(PG_FUNCTION_ARGS)
 				(errmsg("icp_learn: fitted in %d iterations at %.1f s",
 						info.iterations, LearnSecondsSince(start))));
 
-	/* at most max_criteria single features: drop the least important, fit again */
-	for (;;)
+	/*
+	 * At most max_criteria single features: drop the least important (in
+	 * steps) and fit again; with interactions down to two thirds of it, to
+	 * leave room for rules.
+	 */
+	while (max_criteria > 0)
 	{
 		int			nonzero = 0;
-		int			room = opt.interactions ? (2 * max_criteria) / 3 : max_criteria;
+		int			keep = opt.interactions ? (2 * max_criteria) / 3 : max_criteria;
 
-		if (max_criteria <= 0)
-			break;
 		for (int j = 0; j < fl.n; j++)
 			if (round(w[j] * 10000.0) != 0.0)
 				nonzero++;
-		if (nonzero <= (opt.interactions ? max_criteria : room))
+		if (nonzero <= max_criteria)
 			break;
 		CHECK_FOR_INTERRUPTS();
-		LearnPrune(st, &fl, &train, &test, w, Max(room, (int) (nonzero * 0.6)));
+		LearnPrune(st, &fl, &train, &test, w, Max(Max(keep, 1), (int) (nonzero * 0.6)));
 		if (st->progress)
 			ereport(NOTICE,
 					(errmsg("icp_learn: fitting again with %d of %d criteria at %.1f s",
