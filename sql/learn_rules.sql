@@ -134,13 +134,35 @@ SELECT NOT EXISTS (
        AND (SELECT bias FROM icp_profiles WHERE name = 'rules-int')
          = (SELECT bias FROM icp_profiles WHERE name = 'rules-int-2') AS same_profile;
 
+-- Dates before the common era and far ahead are written as the column type
+-- reads them ('0040-01-01 BC'), and match the rows they counted.
+CREATE TABLE rules_dates AS
+SELECT g, date '0100-01-01 BC' + g * 37 AS d,
+       timestamptz '0100-01-01 00:00+00 BC' + g * interval '37 days' AS ts,
+       timestamp '9000-01-01' + g * interval '500 days' AS far,
+       g % 3 = 0 OR g % 7 = 0 AS won
+  FROM generate_series(1, 3000) AS g;
+SELECT criteria > 5 AS learned
+  FROM icp_learn('rules-dates', 'rules_dates', 'won', ARRAY['d', 'ts', 'far'], '{"interactions": true}');
+SELECT bool_or(rule::text LIKE '% BC''%') AS has_bc_bounds,
+       bool_or(rule::text ~ '''[0-9]{5}-') AS has_far_bounds
+  FROM icp_criteria WHERE profile = 'rules-dates';
+SELECT count(*) > 5 AS checked,
+       count(*) FILTER (WHERE substring(c.note FROM 'support ([0-9]+)')::bigint = s.matched) = count(*)
+           AS supports_match
+  FROM icp_criteria c
+  JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched
+          FROM rules_dates t, icp_explain(t, 'rules-dates') AS e
+         GROUP BY e.criterion) s ON s.criterion = c.id
+ WHERE c.profile = 'rules-dates';
+
 -- Bad option values are errors.
 SELECT * FROM icp_learn('rules-bad', 'rules_train', 'won', NULL, '{"interactions": "yes"}');
 SELECT * FROM icp_learn('rules-bad', 'rules_train', 'won', NULL, '{"max_criteria": 0}');
 SELECT * FROM icp_learn('rules-bad', 'rules_train', 'won', NULL, '{"max_criteria": 2.5}');
 
 DELETE FROM icp_profiles WHERE name LIKE 'rules-%';
-DROP TABLE rules_history, rules_train, rules_test, rules_learned, rules_shuffled;
+DROP TABLE rules_history, rules_train, rules_test, rules_learned, rules_shuffled, rules_dates;
 DROP FUNCTION rules_sql_auc(text, regclass);
 DROP FUNCTION rules_notes_match(text);
 SELECT setval('icp_criteria_id_seq', :criteria_id_last, :'criteria_id_called'::boolean) IS NOT NULL AS sequence_restored;

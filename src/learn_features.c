@@ -252,9 +252,9 @@ LearnCutText(LearnAttr *a, double cut)
 	if (!a->isdate)
 		return LearnFormatNumber(cut);
 	j2date((int) floor(cut) + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-	if (a->numtype == TIMESTAMPTZOID)
-		return psprintf("'%04d-%02d-%02d 00:00:00+00'", y, m, d);
-	return psprintf("'%04d-%02d-%02d'", y, m, d);
+	/* ISO with an explicit era: year 0 is 1 BC */
+	return psprintf("'%04d-%02d-%02d%s%s'", y > 0 ? y : 1 - y, m, d, y > 0 ? "" : " BC",
+					a->numtype == TIMESTAMPTZOID ? " 00:00:00+00" : "");
 }
 
 /* Bin of value x: the number of bounds <= x */
