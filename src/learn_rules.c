@@ -42,6 +42,7 @@
 #include "rule.h"
 
 #define RULE_ROWS 100000		/* rows the rules are searched on */
+#define RULE_SUPPORT 3.0		/* a rule needs this many times min_support rows */
 #define TREE_BINS 32			/* threshold candidates per number */
 #define RULE_SHRINK 0.3			/* step of a rule: this share of Newton's */
 #define RULE_LAMBDA 1.0			/* curvature added in the gain */
@@ -783,7 +784,7 @@ LearnFindRules(LearnState *st, const LearnDesign *train, const double *score,
 			cells += n;
 			npairs++;
 		}
-	minN = Max(1.0, (double) ms * (double) nfit / (double) Max(train->n, 1));
+	minN = Max(1.0, RULE_SUPPORT * (double) ms * (double) nfit / (double) Max(train->n, 1));
 	nat = palloc(sizeof(int) * (max_rounds + 1));
 	nat[0] = 0;
 	log_rule = palloc(sizeof(int) * max_rounds);
