@@ -26,6 +26,9 @@ Data sets:
             education, balance, contact, month, duration, campaign,
             previous, poutcome; about 12 % positives) with its typical
             non-linear and joint effects
+  pure      a pure interaction of two numbers (tanh(2 x1) tanh(2 x2): no
+            trace in either alone), a smooth effect of a third (sin 2 x3) and
+            a category that matters only above a value of x1
   small     planted with 6,000 rows
   large     planted with 200,000 rows
 
@@ -49,7 +52,8 @@ TYPES = {"industry": "text", "country": "text", "employees": "int", "revenue": "
          "tech_stack": "text[]", "partner": "boolean", "city": "text", "score": "float8",
          "age": "int", "job": "text", "marital": "text", "education": "text",
          "balance": "int", "contact": "text", "month": "text", "duration": "int",
-         "campaign": "int", "previous": "int", "poutcome": "text"}
+         "campaign": "int", "previous": "int", "poutcome": "text",
+         "x1": "float8", "x2": "float8", "x3": "float8", "segment": "text"}
 
 
 def sigmoid(x):
@@ -155,6 +159,17 @@ def bank(n, rng):
     return cols, y
 
 
+def pure(n, rng):
+    """Effects a one-attribute profile cannot see."""
+    x1, x2, x3 = rng.normal(0, 1, n), rng.normal(0, 1, n), rng.normal(0, 1, n)
+    seg = rng.integers(0, 8, n)
+    eta = (-1 + 1.5 * np.tanh(2 * x1) * np.tanh(2 * x2) + 0.8 * np.sin(2 * x3)
+           + np.where(seg == 2, 0.8, 0) * (x1 > 0.5))
+    cols = {"x1": np.round(x1, 4), "x2": np.round(x2, 4), "x3": np.round(x3, 4),
+            "segment": np.array([f"s{i}" for i in range(8)], dtype=object)[seg]}
+    return cols, rng.random(n) < sigmoid(eta)
+
+
 def load(cur, table, cols, y):
     names = list(cols)
     cur.execute(f"DROP TABLE IF EXISTS {table}")
@@ -250,18 +265,20 @@ def main():
     cur = conn.cursor()
     cur.execute("SET client_min_messages = warning")
     cur.execute("CREATE EXTENSION IF NOT EXISTS icp")
-    sets = os.environ.get("LEARN_QUALITY_SETS", "additive,planted,noisy,bank,small,large").split(",")
+    sets = os.environ.get("LEARN_QUALITY_SETS", "additive,planted,noisy,bank,pure,small,large").split(",")
     budgets = [int(x) for x in os.environ.get("LEARN_QUALITY_CRITERIA", "").split(",") if x]
     print("holdout AUC (every 5th row); icp+int: option interactions (default max_criteria 150)")
     print(f"{'data set':<9} {'rows':>7} {'icp':>7} {'icp+int':>7} {'crit':>5} {'LR':>7} "
           f"{'HGB':>7} {'icp-LR':>7} {'int-HGB':>7} {'s':>5} {'s int':>6}")
     trade = []
     for kind in sets:
-        seed = {"additive": 1, "planted": 2, "noisy": 3, "bank": 4, "large": 5, "small": 6}[kind]
+        seed = {"additive": 1, "planted": 2, "noisy": 3, "bank": 4, "large": 5, "small": 6, "pure": 7}[kind]
         rng = np.random.default_rng(seed)
-        n = {"large": 200000, "bank": 45000, "small": 6000}.get(kind, 30000)
+        n = {"large": 200000, "bank": 45000, "small": 6000, "pure": 40000}.get(kind, 30000)
         if kind == "bank":
             cols, y = bank(n, rng)
+        elif kind == "pure":
+            cols, y = pure(n, rng)
         else:
             cols, y = leads("planted" if kind in ("planted", "small", "large") else kind, n, rng)
         test = np.arange(n) % 5 == 4
