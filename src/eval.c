@@ -34,6 +34,7 @@
 #include "utils/varlena.h"
 
 #include "bind.h"
+#include "compat.h"
 
 /* Negate a three-valued result */
 static inline IcpTri
@@ -458,16 +459,11 @@ JsonAsNumeric(IcpBExpr *e, JsonbValue *v)
 	if (v->type == jbvString)
 	{
 		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
-		char	   *end;
-		bool		bad = false;
 		Datum		d;
 
-		/* check the syntax first, to name the attribute in the error */
-		(void) float8in_internal_opt_error(s, &end, "numeric", s, &bad);
-		if (bad || *end != '\0')
+		/* as a cast to numeric reads it; the error names the attribute */
+		if (!IcpInputCallSafe(numeric_in, s, &d, NULL))
 			ReportJsonType(e, v, "a number");
-		d = DirectFunctionCall3(numeric_in, CStringGetDatum(s),
-								ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 		return DatumGetNumeric(d);
 	}
 	ReportJsonType(e, v, "a number");
@@ -519,7 +515,7 @@ IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result)
 	if (ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
 					  MAXDATEFIELDS, &nf) != 0)
 		return false;
-	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
+	if (IcpDecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
 		dtype != DTK_DATE)
 		return false;
 	return tm2timestamp(&tt, fsec, &tz, result) == 0;

@@ -38,6 +38,8 @@
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
+#include "compat.h"
+
 /* Version byte that starts every serialized rule */
 #define ICP_RULE_FORMAT_VERSION 1
 
@@ -236,7 +238,7 @@ extern IcpWithinProblem IcpCheckWithinInterval(const char *text, char **err);
  * it is ("in rule \"...\"", "in criterion 3 of icp profile \"p\""), detail
  * is a full sentence or NULL.
  */
-extern void IcpReportWithinProblem(IcpWithinProblem problem, const char *interval,
-								   const char *where, const char *detail) pg_attribute_noreturn();
+pg_noreturn extern void IcpReportWithinProblem(IcpWithinProblem problem, const char *interval,
+											   const char *where, const char *detail);
 
 #endif							/* ICP_RULE_H */

@@ -134,8 +134,7 @@ typedef struct IcpReader
 } IcpReader;
 
 /* Report corrupt binary input */
-static void
-pg_attribute_noreturn()
+pg_noreturn static void
 Corrupt(IcpReader *r, const char *detail)
 {
 	ereport(ERROR,

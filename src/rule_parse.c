@@ -21,6 +21,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "rule.h"
 
 /* Longest rule text or token quoted in an error message, in characters */
@@ -179,8 +180,7 @@ CharPosition(IcpParser *p, int offset)
 }
 
 /* Report a syntax error at bytes [start, end) of the rule, or at its end */
-static void
-pg_attribute_noreturn()
+pg_noreturn static void
 SyntaxErrorAt(IcpParser *p, int start, int end, const char *what,
 			  const char *hint)
 {
@@ -202,8 +202,7 @@ SyntaxErrorAt(IcpParser *p, int start, int end, const char *what,
 }
 
 /* Report a syntax error at the current token */
-static void
-pg_attribute_noreturn()
+pg_noreturn static void
 SyntaxError(IcpParser *p, const char *hint)
 {
 	SyntaxErrorAt(p, p->tok.start, p->tok.end, "syntax error", hint);
@@ -487,28 +486,11 @@ AppendChild(IcpNode ***arr, int *n, int *cap, IcpNode *child)
 static Datum
 CallInputCatching(PGFunction fn, const char *s, char **errmsg_out)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	volatile Datum result = (Datum) 0;
+	Datum		result = (Datum) 0;
 
 	*errmsg_out = NULL;
-	PG_TRY();
-	{
-		result = DirectFunctionCall3(fn, CStringGetDatum(s),
-									 ObjectIdGetDatum(InvalidOid),
-									 Int32GetDatum(-1));
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		FlushErrorState();
-		*errmsg_out = edata->message;
-	}
-	PG_END_TRY();
+	if (!IcpInputCallSafe(fn, s, &result, errmsg_out))
+		return (Datum) 0;
 	return result;
 }
 
@@ -674,8 +656,8 @@ ValidateRegex(IcpParser *p, const IcpToken *tok, IcpOp op)
 	{
 		char		errstr[100];
 
-		if (rc == REG_CANCEL)
-			CHECK_FOR_INTERRUPTS();
+		/* a cancel stops compilation (REG_CANCEL before 16): serve it */
+		CHECK_FOR_INTERRUPTS();
 		pg_regerror(rc, &re, errstr, sizeof(errstr));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
