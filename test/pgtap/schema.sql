@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(399);
+SELECT plan(403);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -199,6 +199,7 @@ INSERT INTO expected_functions VALUES
     ('icp_segment',            '{jsonb}',              'text',             'stable',    true),
     ('icp_segment',            '{jsonb,text[]}',       'text',             'stable',    true),
     ('icp_score_trigger',      '{}',                   'trigger',          'volatile',  false),
+    ('icp_notify_trigger',     '{}',                   'trigger',          'volatile',  false),
     ('icp_rescore_can_commit', '{}',                   'boolean',          'volatile',  false),
     ('icp_rescore',            '{regclass,text,text,text,integer}', 'void', 'volatile', false),
     ('icp_outcomes',           '{record,text}',        'boolean[]',        'stable',    true),
