@@ -43,6 +43,7 @@
 
 #include "compat.h"
 #include "icp.h"
+#include "score.h"
 
 PG_FUNCTION_INFO_V1(icp_notify_trigger);
 
@@ -79,18 +80,6 @@ typedef struct NotifyState
 /* Numbers the payloads of this backend: no two are ever identical */
 static uint64 notify_seq = 0;
 
-/* Raise a setup error that names the trigger and its table */
-pg_noreturn static void
-NotifySetupError(TriggerData *td, int sqlerrcode, const char *msg, const char *hint)
-{
-	ereport(ERROR,
-			(errcode(sqlerrcode),
-			 errmsg("trigger \"%s\" on table \"%s\": %s",
-					td->tg_trigger->tgname,
-					RelationGetRelationName(td->tg_relation), msg),
-			 hint ? errhint("%s", hint) : 0));
-}
-
 /* The 1-based number of a column of the trigger's table, or a setup error */
 static int
 NotifyColumn(TriggerData *td, const char *name, const char *role)
@@ -104,7 +93,7 @@ NotifyColumn(TriggerData *td, const char *name, const char *role)
 		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
 			return att->attnum;
 	}
-	NotifySetupError(td, ERRCODE_UNDEFINED_COLUMN,
+	IcpTriggerSetupError(td, ERRCODE_UNDEFINED_COLUMN,
 					 psprintf("%s column \"%s\" does not exist", role, name),
 					 "The arguments are: channel, grade column, key columns (a comma-separated list), outbox table.");
 }
@@ -118,7 +107,7 @@ PrimaryKeyColumns(TriggerData *td, NotifyState *st)
 	Relation	idx;
 
 	if (!OidIsValid(pk))
-		NotifySetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
 						 "the table has no primary key to name its rows by",
 						 "Name the key columns in the trigger's third argument, as in icp_notify_trigger('channel', 'grade', 'id').");
 	idx = index_open(pk, AccessShareLock);
@@ -167,7 +156,7 @@ OutboxStatement(TriggerData *td, const char *name)
 	Oid			typid = att != InvalidAttrNumber ? get_atttype(relid, att) : InvalidOid;
 
 	if (typid != JSONBOID && typid != JSONOID && typid != TEXTOID)
-		NotifySetupError(td, ERRCODE_UNDEFINED_COLUMN,
+		IcpTriggerSetupError(td, ERRCODE_UNDEFINED_COLUMN,
 						 psprintf("outbox table \"%s\" has no column \"payload\" of type jsonb, json or text", name),
 						 "Create it as, for example, CREATE TABLE grade_outbox (id bigserial PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now()).");
 	return psprintf("INSERT INTO %s (payload) VALUES ($1::pg_catalog.text::pg_catalog.%s)",
@@ -187,11 +176,11 @@ SetupNotify(FunctionCallInfo fcinfo, TriggerData *td)
 
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		(!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
-		NotifySetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
 						 "icp_notify_trigger must be fired AFTER INSERT OR UPDATE ... FOR EACH ROW",
 						 "Create it as AFTER INSERT OR UPDATE ... FOR EACH ROW.");
 	if (tg->tgnargs < 1 || tg->tgnargs > 4)
-		NotifySetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
 						 "icp_notify_trigger takes a channel and up to three more arguments",
 						 "Use icp_notify_trigger('channel' [, 'grade_column' [, 'key_columns' [, 'outbox_table']]]).");
 
@@ -208,18 +197,18 @@ SetupNotify(FunctionCallInfo fcinfo, TriggerData *td)
 		const char *ch = tg->tgargs[0];
 
 		if (strlen(ch) >= NAMEDATALEN)
-			NotifySetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
+			IcpTriggerSetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
 							 psprintf("channel name \"%s\" is too long", ch),
 							 psprintf("A channel name has at most %d bytes.", NAMEDATALEN - 1));
 		for (const char *c = ch; *c; c++)
 			if ((unsigned char) *c < 0x20 || *c == 0x7f)
-				NotifySetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
+				IcpTriggerSetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
 								 "channel name contains a control character",
 								 "Use a channel name a listener can write, such as icp_grades.");
 		st->channel = pstrdup(ch);
 	}
 	else if (tg->tgnargs < 4 || tg->tgargs[3][0] == '\0')
-		NotifySetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
+		IcpTriggerSetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
 						 "the channel name is empty and no outbox table is named",
 						 "Name a channel, an outbox table (fourth argument), or both.");
 
@@ -233,11 +222,11 @@ SetupNotify(FunctionCallInfo fcinfo, TriggerData *td)
 		ListCell   *lc;
 
 		if (!SplitIdentifierString(raw, ',', &names) || names == NIL)
-			NotifySetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
+			IcpTriggerSetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
 							 psprintf("invalid list of key columns \"%s\"", tg->tgargs[2]),
 							 "Write the key columns as a comma-separated list, as in 'region, id'.");
 		if (list_length(names) > MAX_KEY_COLUMNS)
-			NotifySetupError(td, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+			IcpTriggerSetupError(td, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
 							 psprintf("more than %d key columns", MAX_KEY_COLUMNS), NULL);
 		foreach(lc, names)
 			st->key_attnums[st->nkeys++] = NotifyColumn(td, (char *) lfirst(lc), "key");
