@@ -28,7 +28,8 @@ INSERT INTO leads_activity VALUES
     (3, 'Month',   200, 5, now() - interval '28 days', current_date - 28, localtimestamp - interval '28 days', jsonb_build_object('demo', now() - interval '28 days')),
     (4, 'Unknown', 200, 5, NULL,                       NULL,              NULL,                               '{}'),
     (5, 'Future',  200, 5, now() + interval '3 days',  current_date + 3,  localtimestamp + interval '3 days',  jsonb_build_object('demo', now() + interval '3 days')),
-    (6, 'Cold',    200, 1, now() - interval '7 days',  current_date - 7,  localtimestamp - interval '7 days',  '{"demo": null}');
+    (6, 'Cold',    200, 1, now() - interval '7 days',  current_date - 7,  localtimestamp - interval '7 days',  '{"demo": null}'),
+    (7, 'Never',   200, 0, NULL,                       NULL,              NULL,                               '{}');
 
 -- pricing-page visits count 40 points, halving every 14 days since the last visit
 INSERT INTO icp_profiles (name) VALUES ('hot-leads');
@@ -52,8 +53,8 @@ SELECT l.name, x.criterion, x.outcome, round(x.points::numeric, 4) AS points,
        regexp_replace(x.value, 'last_visit=[0-9][^(]*', 'last_visit=... ') AS value
 FROM leads_activity l, icp_explain(l, 'hot-leads') x WHERE x.criterion = 9000 ORDER BY l.id;
 
--- an unknown time makes the criterion unknown, even when its rule is false
--- (Cold: 1 visit, a known time: a miss; Unknown: no time: unknown)
+-- a true criterion whose time is unknown is unknown (Unknown: 5 visits, no
+-- time); a false one stays false, known time (Cold) or not (Never)
 SELECT name, icp_outcomes(l, 'hot-leads') FROM leads_activity l ORDER BY id;
 
 -- the logistic model uses the decayed weight in its sum (log-odds 2 halving
@@ -75,7 +76,7 @@ UPDATE icp_profiles SET missing = 'ignore' WHERE name = 'hot-leads';
 -- date, timestamp and a jsonb string work as time attributes too
 -- (a date is midnight: its age depends on the time of day, so compare with SQL)
 UPDATE icp_criteria SET decay_on = 'signup' WHERE id = 9000;
-SELECT name, abs(icp_fit(l, 'hot-leads') - CASE WHEN signup IS NULL THEN 100 ELSE
+SELECT name, abs(icp_fit(l, 'hot-leads') - CASE WHEN signup IS NULL AND pricing_visits >= 3 THEN 100 ELSE
            (40 * CASE WHEN signup < now() THEN 0.5 ^ (extract(epoch FROM now() - signup) / 1209600) ELSE 1 END
             * (pricing_visits >= 3)::int + 60) END) < 1e-9 AS matches_sql
 FROM leads_activity l ORDER BY id;

@@ -936,9 +936,11 @@ AgeSeconds(TimestampTz now, TimestampTz ts)
 }
 
 /*
- * Evaluate criterion i with its decay: the rule's outcome, UNKNOWN when the
- * criterion decays and its time is unknown; *factor is what a TRUE outcome's
- * weight is multiplied by (1 without decay).  IcpPrepareRun must have run.
+ * Evaluate criterion i with its decay.  A TRUE criterion that decays earns
+ * its weight times *factor, from the age of its time; when that time is
+ * unknown its points are unknown, and so is the criterion.  FALSE and
+ * UNKNOWN outcomes earn nothing and do not look at the time.  *factor is 1
+ * without decay.  IcpPrepareRun must have run.
  */
 IcpTri
 IcpEvalCriterion(IcpRun *run, int i, IcpAccount *acc, double *factor)
@@ -949,13 +951,12 @@ IcpEvalCriterion(IcpRun *run, int i, IcpAccount *acc, double *factor)
 	TimestampTz ts;
 
 	*factor = 1.0;
-	if (b->decay == NULL || (d = b->decay[i]) == NULL)
+	if (t != ICP_TRUE || b->decay == NULL || (d = b->decay[i]) == NULL)
 		return t;
 	if (!IcpDecayTime(d, acc, &ts))
 		return ICP_UNKNOWN;
-	if (t == ICP_TRUE)
-		*factor = DecayFactor(AgeSeconds(run->now, ts),
-							  run->cp->criteria[i].half_life_secs);
+	*factor = DecayFactor(AgeSeconds(run->now, ts),
+						  run->cp->criteria[i].half_life_secs);
 	return t;
 }
 

@@ -594,9 +594,10 @@ FROM (SELECT * FROM mismatches WHERE what LIKE 'big%' LIMIT 5) m;
 
 -- Decay: a criterion may name a time attribute and a half-life; when true it
 -- earns weight * 0.5 ^ (age / half_life), age = now() - the time (no decay
--- for a time in the future), and an unknown time makes it unknown.  In SQL
--- the criterion's condition becomes CASE WHEN time IS NULL THEN NULL ELSE
--- cond END and its factor power(0.5, epoch(now() - time) / epoch(half_life)).
+-- for a time in the future), and a true one whose time is unknown is
+-- unknown.  In SQL the criterion's condition becomes CASE WHEN cond THEN
+-- (time IS NOT NULL or NULL) ELSE cond END and its factor
+-- power(0.5, epoch(now() - time) / epoch(half_life)).
 -- Times: date, timestamp and timestamptz columns (read in the session's
 -- time zone, as now() - x reads them), times in the future, and a jsonb
 -- string, on the small rows and on the big (TOASTed) ones.
@@ -663,7 +664,8 @@ BEGIN
                 dd := pg_temp.decay(big);
                 INSERT INTO icp_criteria (profile, rule, weight, required, decay_on, half_life)
                 VALUES (pname, rr.r::icp_rule, w, req, dd.d, dd.hl::interval);
-                conds := conds || format('CASE WHEN %s IS NULL THEN NULL ELSE %s END', dd.t, rr.s);
+                conds := conds || format('CASE WHEN %2$s THEN CASE WHEN %1$s IS NULL THEN NULL ELSE true END ELSE %2$s END',
+                                         dd.t, rr.s);
                 facs := facs || format('CASE WHEN %1$s < now() THEN power(0.5::float8, extract(epoch FROM now() - %1$s)::float8 / extract(epoch FROM interval %2$L)::float8) ELSE 1 END',
                                        dd.t, dd.hl);
             ELSE
