@@ -102,19 +102,28 @@ NotifyColumn(TriggerData *td, const char *name, const char *role)
 static void
 PrimaryKeyColumns(TriggerData *td, NotifyState *st)
 {
-	Relation	rel = td->tg_relation;
-	Oid			pk = RelationGetPrimaryKeyIndex(rel);
-	Relation	idx;
+	List	   *indexes = RelationGetIndexList(td->tg_relation);
+	ListCell   *lc;
 
-	if (!OidIsValid(pk))
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (idx->rd_index->indisprimary)
+		{
+			st->nkeys = Min(idx->rd_index->indnkeyatts, MAX_KEY_COLUMNS);
+			for (int i = 0; i < st->nkeys; i++)
+				st->key_attnums[i] = idx->rd_index->indkey.values[i];
+		}
+		index_close(idx, AccessShareLock);
+		if (st->nkeys > 0)
+			break;
+	}
+	list_free(indexes);
+	if (st->nkeys == 0)
 		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
-						 "the table has no primary key to name its rows by",
-						 "Name the key columns in the trigger's third argument, as in icp_notify_trigger('channel', 'grade', 'id').");
-	idx = index_open(pk, AccessShareLock);
-	st->nkeys = Min(idx->rd_index->indnkeyatts, MAX_KEY_COLUMNS);
-	for (int i = 0; i < st->nkeys; i++)
-		st->key_attnums[i] = idx->rd_index->indkey.values[i];
-	index_close(idx, AccessShareLock);
+							 "the table has no primary key to name its rows by",
+							 "Name the key columns in the trigger's third argument, as in icp_notify_trigger('channel', 'grade', 'id').");
 }
 
 /*

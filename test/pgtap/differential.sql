@@ -13,7 +13,7 @@ CREATE EXTENSION IF NOT EXISTS icp;
 RESET client_min_messages;
 SET LOCAL extra_float_digits = 3;
 
-SELECT plan(34);
+SELECT plan(35);
 SELECT setseed(0.4242);
 
 CREATE SCHEMA icp_diff;
@@ -731,6 +731,20 @@ SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'decay value fit'),
           'decay: a profile value read back from its JSON text scores as the stored profile');
 SELECT diag(format('%s row %s %s: icp %s, expected %s', profile, id, what, left(icp, 80), left(expected, 80)))
 FROM (SELECT * FROM mismatches WHERE what LIKE 'decay%' LIMIT 5) m;
+
+-- parallel workers decay as the leader does: same now(), same time zone
+CREATE TEMP TABLE decay_serial AS
+SELECT t.profile, sum(icp_fit(a, t.profile)) AS s, count(icp_grade(a, t.profile)) AS c
+  FROM tested_decay t, icp_diff.acc a WHERE NOT t.big GROUP BY t.profile;
+CREATE TABLE icp_diff.decayacc AS SELECT acc.* FROM icp_diff.acc, generate_series(1, 25);
+ANALYZE icp_diff.decayacc;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT ok(pg_temp.plan_of($$SELECT sum(icp_fit(a, 'decay_1')) FROM icp_diff.decayacc a$$) ~ 'Parallel Seq Scan'
+          AND (SELECT bool_and(abs(coalesce(x.s, 0) - 25 * coalesce(d.s, 0)) <= 1e-6 * greatest(1, abs(d.s)) AND x.c = 25 * d.c)
+                 FROM decay_serial d,
+                      LATERAL (SELECT sum(icp_fit(a, d.profile)) AS s, count(icp_grade(a, d.profile)) AS c
+                                 FROM icp_diff.decayacc a) x),
+          'decay: parallel icp_fit and icp_grade agree with the serial ones');
 
 SELECT * FROM finish();
 ROLLBACK;
