@@ -57,9 +57,6 @@ FROM grade_outbox ORDER BY id;
 -- setup errors name the trigger and the table
 \set SHOW_CONTEXT never
 CREATE TABLE crm_nokey (name text, grade text);
-CREATE TRIGGER t AFTER INSERT ON crm_nokey FOR EACH ROW EXECUTE FUNCTION icp_notify_trigger('c');
-INSERT INTO crm_nokey VALUES ('x', 'A');
-DROP TRIGGER t ON crm_nokey;
 CREATE TRIGGER t BEFORE INSERT ON crm_nokey FOR EACH ROW EXECUTE FUNCTION icp_notify_trigger('c', 'grade', 'name');
 INSERT INTO crm_nokey VALUES ('x', 'A');
 DROP TRIGGER t ON crm_nokey;
@@ -85,10 +82,24 @@ DROP TRIGGER t ON crm_nokey;
 SELECT icp_notify_trigger();
 \set SHOW_CONTEXT errors
 
--- composite keys, and keys of every JSON kind
+-- without a primary key: the column id, else the row's ctid
+CREATE TABLE crm_noid (name text, grade text);
+CREATE TRIGGER t AFTER INSERT ON crm_noid
+    FOR EACH ROW EXECUTE FUNCTION icp_notify_trigger('', 'grade', '', 'grade_outbox');
+ALTER TABLE crm_nokey ADD COLUMN id int;
+CREATE TRIGGER t AFTER INSERT ON crm_nokey
+    FOR EACH ROW EXECUTE FUNCTION icp_notify_trigger('', 'grade', '', 'grade_outbox');
+DELETE FROM grade_outbox;
+INSERT INTO crm_noid VALUES ('x', 'A');
+INSERT INTO crm_nokey VALUES ('y', 'B', 7);
+SELECT payload->>'table' AS tbl, payload->'key' AS key FROM grade_outbox ORDER BY id;
+DROP TRIGGER t ON crm_nokey;
+DROP TABLE crm_noid;
+
+-- composite keys (also in the array form), and keys of every JSON kind
 CREATE TABLE crm_keys (region text, n numeric, flag boolean, grade char(1));
 CREATE TRIGGER t AFTER INSERT OR UPDATE ON crm_keys
-    FOR EACH ROW EXECUTE FUNCTION icp_notify_trigger('', 'grade', 'region, n, flag', 'grade_outbox');
+    FOR EACH ROW EXECUTE FUNCTION icp_notify_trigger('', 'grade', '{region,n,flag}', 'grade_outbox');
 DELETE FROM grade_outbox;
 INSERT INTO crm_keys VALUES ('EU "west"', 1.50, true, 'A'), ('US', 'NaN', NULL, NULL);
 UPDATE crm_keys SET grade = 'A';

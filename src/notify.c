@@ -6,7 +6,8 @@
  *     FOR EACH ROW EXECUTE FUNCTION icp_notify_trigger('icp_grades');
  *
  * Arguments: channel [, grade_column (default grade) [, key_columns
- * (default: the primary key) [, outbox_table]]].  For every row whose grade
+ * (default: the primary key, else a column named id, else the row's ctid)
+ * [, outbox_table]]].  For every row whose grade
  * changed (INSERT: from NULL; UPDATE: old and new grade differ, NULLs
  * compared as values) it sends one NOTIFY on the channel with a JSON payload
  * naming the table, the row's key, the old and new grade, the fit and the
@@ -98,7 +99,7 @@ NotifyColumn(TriggerData *td, const char *name, const char *role)
 					 "The arguments are: channel, grade column, key columns (a comma-separated list), outbox table.");
 }
 
-/* The column numbers of the table's primary key, or a setup error */
+/* The default key: the primary key's columns, else id, else none (ctid) */
 static void
 PrimaryKeyColumns(TriggerData *td, NotifyState *st)
 {
@@ -120,10 +121,15 @@ PrimaryKeyColumns(TriggerData *td, NotifyState *st)
 			break;
 	}
 	list_free(indexes);
+
+	/* no primary key: a column named id, else the row's ctid (nkeys 0) */
 	if (st->nkeys == 0)
-		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
-							 "the table has no primary key to name its rows by",
-							 "Name the key columns in the trigger's third argument, as in icp_notify_trigger('channel', 'grade', 'id').");
+	{
+		AttrNumber	id = get_attnum(RelationGetRelid(td->tg_relation), "id");
+
+		if (id != InvalidAttrNumber)
+			st->key_attnums[st->nkeys++] = id;
+	}
 }
 
 /*
@@ -229,7 +235,14 @@ SetupNotify(FunctionCallInfo fcinfo, TriggerData *td)
 		char	   *raw = pstrdup(tg->tgargs[2]);
 		List	   *names;
 		ListCell   *lc;
+		int			len = strlen(raw);
 
+		/* also accept the array form, '{region,id}' */
+		if (len >= 2 && raw[0] == '{' && raw[len - 1] == '}')
+		{
+			raw[len - 1] = '\0';
+			raw++;
+		}
 		if (!SplitIdentifierString(raw, ',', &names) || names == NIL)
 			IcpTriggerSetupError(td, ERRCODE_INVALID_PARAMETER_VALUE,
 							 psprintf("invalid list of key columns \"%s\"", tg->tgargs[2]),
@@ -320,11 +333,15 @@ AppendJsonValue(StringInfo buf, TupleDesc tupdesc, HeapTuple tuple, int attnum)
 	escape_json(buf, s);
 }
 
-/* Append "name": value for each key column */
+/* Append "name": value for each key column ("ctid" when there are none) */
 static void
 AppendKey(StringInfo buf, NotifyState *st, TupleDesc tupdesc, HeapTuple tuple)
 {
 	appendStringInfoChar(buf, '{');
+	if (st->nkeys == 0)
+		appendStringInfo(buf, "\"ctid\": \"(%u,%u)\"",
+						 ItemPointerGetBlockNumber(&tuple->t_self),
+						 ItemPointerGetOffsetNumber(&tuple->t_self));
 	for (int i = 0; i < st->nkeys; i++)
 	{
 		if (i > 0)
