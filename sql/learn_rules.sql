@@ -35,7 +35,7 @@ CREATE TABLE rules_train AS SELECT * FROM rules_history WHERE id % 5 <> 0;
 CREATE TABLE rules_test AS SELECT * FROM rules_history WHERE id % 5 = 0;
 \set attrs 'ARRAY[''industry'', ''employees'', ''engagement'', ''tech_stack'', ''pricing_visit'', ''last_visit'', ''founded'']'
 
-SELECT criteria <= 150 AS within_default_max, criteria > 10 AS learned
+SELECT criteria <= 200 AS within_default_max, criteria > 10 AS learned
   FROM icp_learn('rules-int', 'rules_train', 'won', :attrs, '{"interactions": true}');
 SELECT criteria > 10 AS single_learned
   FROM icp_learn('rules-single', 'rules_train', 'won', :attrs);

@@ -650,13 +650,13 @@ icp_learn(PG_FUNCTION_ARGS)
 
 	/*
 	 * At most max_criteria single features: drop the least important (in
-	 * steps) and fit again; with interactions down to two thirds of it, to
+	 * steps) and fit again; with interactions down to four fifths of it, to
 	 * leave room for rules.
 	 */
 	while (max_criteria > 0)
 	{
 		int			nonzero = 0;
-		int			keep = opt.interactions ? (2 * max_criteria) / 3 : max_criteria;
+		int			keep = opt.interactions ? (4 * max_criteria) / 5 : max_criteria;
 
 		for (int j = 0; j < fl.n; j++)
 			if (round(w[j] * 10000.0) != 0.0)

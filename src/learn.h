@@ -56,7 +56,7 @@ typedef struct LearnDesign
  */
 #define LEARN_MAX_FEATURES 2000
 /* Criteria kept at most with interactions, unless max_criteria says otherwise */
-#define LEARN_DEFAULT_CRITERIA 150
+#define LEARN_DEFAULT_CRITERIA 200
 
 /* Recency intervals of date features: WITHIN '7 days', '30 days', ... */
 #define LEARN_RECENCY 4

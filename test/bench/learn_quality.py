@@ -267,7 +267,7 @@ def main():
     cur.execute("CREATE EXTENSION IF NOT EXISTS icp")
     sets = os.environ.get("LEARN_QUALITY_SETS", "additive,planted,noisy,bank,pure,small,large").split(",")
     budgets = [int(x) for x in os.environ.get("LEARN_QUALITY_CRITERIA", "").split(",") if x]
-    print("holdout AUC (every 5th row); icp+int: option interactions (default max_criteria 150)")
+    print("holdout AUC (every 5th row); icp+int: option interactions (default max_criteria 200)")
     print(f"{'data set':<9} {'rows':>7} {'icp':>7} {'icp+int':>7} {'crit':>5} {'LR':>7} "
           f"{'HGB':>7} {'icp-LR':>7} {'int-HGB':>7} {'s':>5} {'s int':>6}")
     trade = []
