@@ -29,6 +29,9 @@ Data sets:
   pure      a pure interaction of two numbers (tanh(2 x1) tanh(2 x2): no
             trace in either alone), a smooth effect of a third (sin 2 x3) and
             a category that matters only above a value of x1
+  wide      20 text columns of 10 values, each with small effects, and two
+            planted pairs: 200 one-attribute criteria, more than the default
+            max_criteria leaves for them
   small     planted with 6,000 rows
   large     planted with 200,000 rows
 
@@ -54,6 +57,7 @@ TYPES = {"industry": "text", "country": "text", "employees": "int", "revenue": "
          "balance": "int", "contact": "text", "month": "text", "duration": "int",
          "campaign": "int", "previous": "int", "poutcome": "text",
          "x1": "float8", "x2": "float8", "x3": "float8", "segment": "text"}
+TYPES.update({f"w{j:02d}": "text" for j in range(20)})
 
 
 def sigmoid(x):
@@ -170,6 +174,17 @@ def pure(n, rng):
     return cols, rng.random(n) < sigmoid(eta)
 
 
+def wide(n, rng):
+    """Many text columns: the one-attribute criteria alone pass the cap."""
+    k, lv = 20, 10
+    c = rng.integers(0, lv, (n, k))
+    eff = rng.normal(0, 0.35, (k, lv))
+    eta = (-1.2 + eff[np.arange(k), c].sum(axis=1) + 1.0 * ((c[:, 0] < 3) & (c[:, 1] >= 7))
+           - 0.9 * ((c[:, 2] == 4) & (c[:, 3] < 5)))
+    cols = {f"w{j:02d}": np.array([f"v{v}" for v in c[:, j]], dtype=object) for j in range(k)}
+    return cols, rng.random(n) < sigmoid(eta)
+
+
 def load(cur, table, cols, y):
     names = list(cols)
     cur.execute(f"DROP TABLE IF EXISTS {table}")
@@ -265,20 +280,22 @@ def main():
     cur = conn.cursor()
     cur.execute("SET client_min_messages = warning")
     cur.execute("CREATE EXTENSION IF NOT EXISTS icp")
-    sets = os.environ.get("LEARN_QUALITY_SETS", "additive,planted,noisy,bank,pure,small,large").split(",")
+    sets = os.environ.get("LEARN_QUALITY_SETS", "additive,planted,noisy,bank,pure,wide,small,large").split(",")
     budgets = [int(x) for x in os.environ.get("LEARN_QUALITY_CRITERIA", "").split(",") if x]
     print("holdout AUC (every 5th row); icp+int: option interactions (default max_criteria 200)")
     print(f"{'data set':<9} {'rows':>7} {'icp':>7} {'icp+int':>7} {'crit':>5} {'LR':>7} "
           f"{'HGB':>7} {'icp-LR':>7} {'int-HGB':>7} {'s':>5} {'s int':>6}")
     trade = []
     for kind in sets:
-        seed = {"additive": 1, "planted": 2, "noisy": 3, "bank": 4, "large": 5, "small": 6, "pure": 7}[kind]
+        seed = {"additive": 1, "planted": 2, "noisy": 3, "bank": 4, "large": 5, "small": 6, "pure": 7, "wide": 8}[kind]
         rng = np.random.default_rng(seed)
         n = {"large": 200000, "bank": 45000, "small": 6000, "pure": 40000}.get(kind, 30000)
         if kind == "bank":
             cols, y = bank(n, rng)
         elif kind == "pure":
             cols, y = pure(n, rng)
+        elif kind == "wide":
+            cols, y = wide(n, rng)
         else:
             cols, y = leads("planted" if kind in ("planted", "small", "large") else kind, n, rng)
         test = np.arange(n) % 5 == 4
