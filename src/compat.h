@@ -27,6 +27,8 @@
 
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
+/* 16 moved the varlena macros (VARSIZE, VARDATA...) out of postgres.h */
+#include "varatt.h"
 #endif
 
 /*

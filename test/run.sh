@@ -33,8 +33,9 @@ source test/lib/valgrind.sh
 
 MODE=${1:-test}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PACKAGES=(make gcc libc6-dev postgresql-15 postgresql-server-dev-15
-	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl)
+PG_MAJOR=$(pg_major "$PG_CONFIG")
+PACKAGES=(make gcc libc6-dev "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
+	"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl)
 PG_BINDIR=""        # set by prepare from PG_CONFIG
 DEMO_DB=""          # scratch database on an existing server (demo mode)
 DEMO_ADMIN_DB=""    # database we connect to to create and drop it

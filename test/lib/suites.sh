@@ -18,10 +18,11 @@ run_regress()
 	out=$CLUSTER_DIR/installcheck.out
 	rm -f regression.diffs regression.out
 	make installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$out" || rc=$?
-	# PG15 prints "test name ... ok  12 ms" (or "     name ... ok" inside a
-	# parallel group); "failed (ignored)" does not fail the run.
-	ok=$(grep -cE '\.\.\. (ok|failed \(ignored\))' "$out" || true)
-	bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
+	# 15 prints "test name ... ok  12 ms" (or "     name ... ok" inside a
+	# parallel group); "failed (ignored)" does not fail the run.  16 and
+	# later print TAP: "ok 1  - name  12 ms", "not ok 2  - name  15 ms".
+	ok=$(grep -cE '\.\.\. (ok|failed \(ignored\))|^ok [0-9]+ +- ' "$out" || true)
+	bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ +- ' "$out" || true)
 	if ((rc != 0 && bad == 0)); then
 		bad=1    # pg_regress itself failed (connection, missing file...)
 	fi
