@@ -2,7 +2,11 @@
 # test/run.sh: the harness behind `make test|demo|bench|valgrind`.
 #
 #   bash test/run.sh test       packages, -Werror build, throwaway cluster,
-#                               pg_regress + pgTAP; last line "N passed, N failed"
+#                               pg_regress + pgTAP + test/checks, then the
+#                               same on PostgreSQL 17 and 18 in Debian chroots
+#                               (test/versions.sh; ICP_TEST_VERSIONS=no skips
+#                               them); last line "N passed, N failed", the
+#                               total over all versions
 #   bash test/run.sh demo       psql -f test/demo/demo.sql (on the server named
 #                               by PG* variables if any, else a throwaway one)
 #   bash test/run.sh bench      test/bench/bench.sh on a throwaway cluster
@@ -88,6 +92,7 @@ mode_test()
 	if ((PASSED + FAILED == 0)); then
 		warn "no tests found (sql/*.sql, test/pgtap/*.sql)"
 	fi
+	run_versions
 	((FAILED == 0))
 }
 

@@ -126,6 +126,35 @@ run_checks()
 	return 0
 }
 
+# The suite on the other PostgreSQL major versions (test/versions.sh, each
+# in a Debian chroot), after this machine's, whose server is stopped first;
+# their counts join the total.  ICP_TEST_VERSIONS=no skips them and says
+# so (test/versions.sh itself runs the suite in each chroot with "inside").
+run_versions()
+{
+	local out line
+	case ${ICP_TEST_VERSIONS:-yes} in
+	inside) return 0 ;;
+	no)
+		echo "# PostgreSQL ${ICP_VERSIONS:-17 18}: SKIPPED (ICP_TEST_VERSIONS=no); make test-versions runs them"
+		return 0
+		;;
+	esac
+	echo "PostgreSQL $PG_MAJOR (this machine): $PASSED passed, $FAILED failed"
+	cluster_cleanup 0
+	out=$(mktemp)
+	bash test/versions.sh | tee "$out" || true
+	line=$(tail -n 1 "$out")
+	rm -f "$out"
+	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		PASSED=$((PASSED + BASH_REMATCH[1]))
+		FAILED=$((FAILED + BASH_REMATCH[2]))
+	else
+		FAILED=$((FAILED + 1))    # test/versions.sh could not run
+	fi
+	return 0
+}
+
 # Print the one closing line CI reads.
 print_summary()
 {
