@@ -101,6 +101,52 @@ typedef enum IcpOp
 
 #define ICP_OP_MAX ICP_OP_WITHIN
 
+/*
+ * How an operator is written and what it takes: the rule layer's columns of
+ * the operator table (rule_ops.h, which explains them).
+ */
+typedef enum IcpOpForm
+{
+	OPF_SYMBOL,					/* one symbol token: ~ ~* */
+	OPF_COMPARE,				/* a comparison symbol: = <> < <= > >= */
+	OPF_WORDS					/* keywords: IN, IS NULL, CONTAINS ANY */
+} IcpOpForm;
+
+typedef enum IcpOpNegation
+{
+	OPN_NONE,					/* cannot be negated */
+	OPN_BEFORE,					/* x NOT IN (...) */
+	OPN_INSIDE					/* x IS NOT NULL: after the first keyword */
+} IcpOpNegation;
+
+typedef enum IcpOpArity
+{
+	OPA_NONE,					/* no literal */
+	OPA_ONE,					/* one literal */
+	OPA_TWO,					/* low AND high */
+	OPA_LIST					/* '(' literal { ',' literal } ')' */
+} IcpOpArity;
+
+typedef enum IcpOpLiterals
+{
+	OPL_ANY,					/* numbers, strings, booleans */
+	OPL_STRING					/* one string, validated by the parser */
+} IcpOpLiterals;
+
+typedef struct IcpOpSyntax
+{
+	IcpOp		op;
+	const char *name;			/* "<=", "IS NULL", "CONTAINS ANY" */
+	IcpOpForm	form;
+	IcpOpNegation negation;
+	IcpOpArity	arity;
+	IcpOpLiterals literals;
+	const char *hint;			/* OPL_STRING: when the string is missing */
+} IcpOpSyntax;
+
+/* The syntax of an operator (op must be valid: ICP_OP_EQ..ICP_OP_MAX) */
+extern const IcpOpSyntax *IcpOpSyntaxOf(IcpOp op);
+
 typedef enum IcpLitType
 {
 	ICP_LIT_NUMBER = 1,			/* canonical decimal text, as numeric_out prints */
