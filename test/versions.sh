@@ -20,7 +20,7 @@
 # "N passed, N failed" as the last line; exits non-zero on any failure.
 #
 # Chroots live in $ICP_VERSIONS_CACHE/<suite> (default
-# /var/cache/icp-versions, outside the repository: about 1 GB each) and are
+# /var/cache/icp-versions, outside the repository: about 1.7 GB each) and are
 # reused while their package list is unchanged; remove the directory to
 # rebuild one from today's archive.  $ICP_DEBIAN_MIRROR names the archive
 # (default http://deb.debian.org/debian).  The archive's unstable Release
@@ -144,6 +144,7 @@ on_exit()
 	for dir in "${SRC_DIRS[@]}"; do
 		rm -rf "$dir"
 	done
+	SRC_DIRS=()
 	unmount_all
 	exit "$status"
 }
@@ -200,18 +201,15 @@ chroot_prepare()
 	echo "$want" >"$stamp"
 }
 
-# Copy the source tree (no .git, no build products) to a new directory
-# under the chroot's /tmp; print its path.
+# Copy the source tree (no .git, no build products) into the new directory
+# $1 under a chroot's /tmp.
 copy_source()
 {
-	local root=$1 dir
-	dir=$(mktemp -d "$root/tmp/icp-src.XXXXXX")
-	SRC_DIRS+=("$dir")
+	local dir=$1
 	tar -C "$REPO_ROOT" --exclude=./.git --exclude='*.o' --exclude='*.so' \
 		--exclude='*.bc' --exclude=./results --exclude=./regression.diffs \
 		--exclude=./regression.out --exclude=./test/fuzz/build -cf - . |
 		tar -C "$dir" -xf -
-	echo "$dir"
 }
 
 # Run the suite for PostgreSQL $1 and add its counts.
@@ -241,8 +239,10 @@ run_version()
 		return 0
 	fi
 	chroot_mount "$root"
-	src=$(copy_source "$root")
+	src=$(mktemp -d "$root/tmp/icp-src.XXXXXX")
 	out=$src.log
+	SRC_DIRS+=("$src" "$out")
+	copy_source "$src"
 	log "PostgreSQL $major: test/run.sh test in the Debian $suite chroot"
 	echo "### PostgreSQL $major (Debian $suite chroot $root)"
 	# shellcheck disable=SC2016 # $1 is expanded by the shell in the chroot
