@@ -268,7 +268,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-is_root || die "test/versions.sh needs root (debootstrap, chroot, mount)"
+is_root || die "test/versions.sh needs root (debootstrap, chroot, mount); ICP_TEST_VERSIONS=no make test skips it"
 ensure_packages debootstrap
 mkdir -p "$CACHE"
 for major in $VERSIONS; do
