@@ -192,8 +192,8 @@ enlargeStringInfo(StringInfo str, int needed)
 	str->maxlen = newlen;
 }
 
-/* 17 made the data a void pointer */
-#if PG_VERSION_NUM >= 170000
+/* 16 made the data a void pointer */
+#if PG_VERSION_NUM >= 160000
 void
 appendBinaryStringInfo(StringInfo str, const void *data, int datalen)
 #else
