@@ -132,6 +132,16 @@ unmount_all()
 	MOUNTS=()
 }
 
+# Unmount whatever is mounted below directory $1, deepest first.
+unmount_under()
+{
+	local m
+	awk -v dir="$1/" 'index($2, dir) == 1 { print $2 }' /proc/self/mounts |
+		sort -r | while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+}
+
 # EXIT trap: processes, source copies, mounts.
 on_exit()
 {
@@ -163,7 +173,10 @@ chroot_prepare()
 		return 0
 	fi
 	if [[ ! -f $root/.icp-debootstrap ]]; then
-		if grep -qs " $root/" /proc/mounts; then
+		# an interrupted debootstrap may have left proc or sys mounted
+		unmount_under "$root"
+		unmount_under "$root.new"
+		if grep -qsE " $root(\.new)?/" /proc/self/mounts; then
 			warn "$root is half-built and has something mounted in it; unmount it first"
 			return 1
 		fi
