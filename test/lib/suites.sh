@@ -141,7 +141,7 @@ run_versions()
 		;;
 	esac
 	echo "PostgreSQL $PG_MAJOR (this machine): $PASSED passed, $FAILED failed"
-	cluster_cleanup 0
+	cluster_cleanup "$((FAILED > 0))"    # the server log's tail after failures
 	out=$(mktemp)
 	bash test/versions.sh | tee "$out" || true
 	line=$(tail -n 1 "$out")
