@@ -102,6 +102,11 @@ typedef struct IcpSegment
 } IcpSegment;
 
 /* segment.c */
+/* trigger.c */
+struct TriggerData;
+pg_noreturn extern void IcpTriggerSetupError(struct TriggerData *td, int sqlerrcode,
+											 const char *msg, const char *hint);
+
 extern IcpSegment *IcpSegmentCreate(MemoryContext mcxt, ArrayType *names);
 extern void IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod);
 extern void IcpSegmentNeed(IcpSegment *seg, IcpRowReader *reader);

@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(399);
+SELECT plan(403);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -26,7 +26,7 @@ SELECT is(
            WHERE attrelid = 'icp_criteria'::regclass AND attnum > 0 AND NOT attisdropped
            ORDER BY attnum),
     ARRAY['id', 'profile', 'rule', 'weight', 'required', 'dimension', 'note',
-          'created_at'],
+          'created_at', 'decay_on', 'half_life'],
     'icp_criteria has exactly these columns, in this order');
 
 -- One row per column: type, NOT NULL, default (NULL: no default).
@@ -80,7 +80,8 @@ SELECT is(
 SELECT is(
     ARRAY(SELECT conname::text FROM pg_catalog.pg_constraint
            WHERE conrelid = 'icp_criteria'::regclass AND contype = 'c' ORDER BY 1),
-    ARRAY['icp_criteria_dimension_check', 'icp_criteria_weight_check'],
+    ARRAY['icp_criteria_decay_check', 'icp_criteria_dimension_check',
+          'icp_criteria_weight_check'],
     'icp_criteria has its check constraints');
 SELECT col_has_check(tab, col)
   FROM (VALUES ('icp_profiles'::name, 'name'::name), ('icp_profiles', 'kind'),
@@ -198,6 +199,7 @@ INSERT INTO expected_functions VALUES
     ('icp_segment',            '{jsonb}',              'text',             'stable',    true),
     ('icp_segment',            '{jsonb,text[]}',       'text',             'stable',    true),
     ('icp_score_trigger',      '{}',                   'trigger',          'volatile',  false),
+    ('icp_notify_trigger',     '{}',                   'trigger',          'volatile',  false),
     ('icp_rescore_can_commit', '{}',                   'boolean',          'volatile',  false),
     ('icp_rescore',            '{regclass,text,text,text,integer}', 'void', 'volatile', false),
     ('icp_outcomes',           '{record,text}',        'boolean[]',        'stable',    true),
