@@ -88,4 +88,18 @@ SELECT payload->>'table' AS "table", payload->>'op' AS op, payload->'key' AS key
   FROM sdc_outbox ORDER BY id;
 DROP TABLE sdc_part, sdc_outbox;
 
+-- 4. A jsonb decay time that is not one: the error says that the decay
+-- time was being read, and a JSON number is not "compared with" anything.
+SELECT FROM setval('icp_criteria_id_seq', 9500, false);
+INSERT INTO icp_profiles (name) VALUES ('sdc-decay');
+INSERT INTO icp_criteria (profile, rule, weight, decay_on, half_life) VALUES
+    ('sdc-decay', 'visits > 1', 40, 'seen', '14 days');
+\set SHOW_CONTEXT always
+SELECT icp_fit('{"visits": 2, "seen": 5}'::jsonb, 'sdc-decay');
+SELECT icp_fit('{"visits": 2, "seen": "soon"}'::jsonb, 'sdc-decay');
+-- an error in the rule itself is not about the decay
+SELECT icp_fit('{"visits": "many", "seen": "2026-01-01"}'::jsonb, 'sdc-decay');
+\set SHOW_CONTEXT errors
+DELETE FROM icp_profiles WHERE name = 'sdc-decay';
+
 SELECT FROM setval('icp_criteria_id_seq', :sdc_seq_last, :'sdc_seq_called'::boolean);
