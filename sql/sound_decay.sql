@@ -102,4 +102,28 @@ SELECT icp_fit('{"visits": "many", "seen": "2026-01-01"}'::jsonb, 'sdc-decay');
 \set SHOW_CONTEXT errors
 DELETE FROM icp_profiles WHERE name = 'sdc-decay';
 
+-- 5. The update from 0.2 replaces icp_rescore, icp_evaluate and icp_lift in
+-- place: a view over icp_lift does not block it, a privilege a DBA took away
+-- stays away, and the updated functions score the row, not a column t.
+SELECT current_database() AS sdc_db \gset
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS icp_sound_decay;
+RESET client_min_messages;
+CREATE DATABASE icp_sound_decay;
+\c icp_sound_decay
+CREATE EXTENSION icp VERSION '0.2';
+CREATE TABLE hist (id int PRIMARY KEY, employees int, t jsonb, won bool);
+INSERT INTO hist SELECT g, 10 * g, '{"employees": 0}', g > 5 FROM generate_series(1, 10) g;
+INSERT INTO icp_profiles (name) VALUES ('p');
+INSERT INTO icp_criteria (profile, rule, weight) VALUES ('p', 'employees > 50', 60);
+CREATE VIEW lift_chart AS SELECT * FROM icp_lift('p', 'hist', 'won', 2);
+REVOKE EXECUTE ON FUNCTION icp_evaluate(text, regclass, text) FROM PUBLIC;
+ALTER EXTENSION icp UPDATE TO '0.3';
+SELECT extversion FROM pg_extension WHERE extname = 'icp';
+SELECT bucket, min_fit, max_fit, rows, positives FROM lift_chart;
+SELECT rows, positives, auc FROM icp_evaluate('p', 'hist', 'won');
+SELECT has_function_privilege('public', 'icp_evaluate(text, regclass, text)', 'EXECUTE') AS public_may_evaluate;
+\c :sdc_db
+DROP DATABASE icp_sound_decay;
+
 SELECT FROM setval('icp_criteria_id_seq', :sdc_seq_last, :'sdc_seq_called'::boolean);

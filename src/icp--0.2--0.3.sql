@@ -35,15 +35,18 @@ COMMENT ON FUNCTION @extschema@.icp_notify_trigger() IS
 -- ---------------------------------------------------------------------------
 -- review of issue 13: icp_rescore, icp_evaluate and icp_lift pass the source
 -- row as t.* (not t), so that a column of the source named t cannot stand in
--- for the row (icp_funnel, in C, passes s.* for the same reason)
+-- for the row (icp_funnel, in C, passes s.* for the same reason).
+-- These three are replaced in place (OR REPLACE, the one exception to the
+-- rule of this file): a DROP would fail for a database with a view over
+-- icp_lift or icp_evaluate, and would reset privileges a DBA set on them.
+-- They are members of the extension since 0.1, and PostgreSQL refuses OR
+-- REPLACE on a function that is not a member, so nothing can be adopted.
 -- ---------------------------------------------------------------------------
-
-DROP PROCEDURE @extschema@.icp_rescore(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.text, integer);
 
 -- A procedure cannot have a SET search_path clause and COMMIT, so every name
 -- below is qualified, and every identifier built into SQL goes through
 -- format('%I') or a regclass.
-CREATE PROCEDURE @extschema@.icp_rescore(
+CREATE OR REPLACE PROCEDURE @extschema@.icp_rescore(
     tbl pg_catalog.regclass,
     profile pg_catalog.text,
     fit_column pg_catalog.text,
@@ -349,9 +352,7 @@ $$;
 COMMENT ON PROCEDURE @extschema@.icp_rescore(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.text, integer) IS
     'Rescores a table after a profile changed: writes fit (and grade) only where they differ, commits after each batch of about batch_size rows, reports progress as NOTICEs; safe to interrupt and run again';
 
-DROP FUNCTION @extschema@.icp_evaluate(pg_catalog.text, pg_catalog.regclass, pg_catalog.text);
-
-CREATE FUNCTION @extschema@.icp_evaluate(profile pg_catalog.text, source pg_catalog.regclass,
+CREATE OR REPLACE FUNCTION @extschema@.icp_evaluate(profile pg_catalog.text, source pg_catalog.regclass,
     outcome pg_catalog.text,
     OUT rows bigint, OUT positives bigint, OUT auc double precision,
     OUT log_loss double precision, OUT lift_top_decile double precision,
@@ -436,9 +437,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.icp_evaluate(pg_catalog.text, pg_catalog.regclass, pg_catalog.text) IS
     'Validates a profile on won/lost history: rows, positives, AUC (Mann-Whitney, ties half), log loss (logistic profiles), lift of the top decile, precision and recall of grade A and of A+B';
 
-DROP FUNCTION @extschema@.icp_lift(pg_catalog.text, pg_catalog.regclass, pg_catalog.text, integer);
-
-CREATE FUNCTION @extschema@.icp_lift(profile pg_catalog.text, source pg_catalog.regclass,
+CREATE OR REPLACE FUNCTION @extschema@.icp_lift(profile pg_catalog.text, source pg_catalog.regclass,
     outcome pg_catalog.text, buckets integer DEFAULT 10)
 RETURNS TABLE (bucket integer, min_fit double precision, max_fit double precision,
     rows bigint, positives bigint, rate double precision, lift double precision,
