@@ -178,6 +178,7 @@ typedef struct IcpRun
 	TimestampTz *within_hi;
 	TimestampTz now;			/* transaction start, for decay ages */
 	int			current;		/* criterion being evaluated, for messages */
+	bool		in_decay;		/* reading its decay time, for messages */
 } IcpRun;
 
 /* Result of scoring one account */

@@ -322,6 +322,7 @@ IcpPrepareRun(IcpRun *run)
 	TimestampTz now;
 	int			i;
 
+	run->in_decay = false;		/* an error may have left it set */
 	if (b->nwithin == 0 && b->ndecay == 0)
 		return;
 	now = GetCurrentTransactionStartTimestamp();
@@ -895,7 +896,17 @@ IcpDecayTime(IcpBExpr *e, IcpAccount *acc, TimestampTz *ts)
 		if (!FetchJson(e, acc, &v))
 			return false;
 		if (v.type != jbvString)
-			ReportJsonType(e, &v, "a timestamp");
+		{
+			StringInfoData path;
+
+			initStringInfo(&path);
+			IcpAppendAttrPath(&path, e->node->npath, e->node->path);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("decay_on attribute %s is a JSON %s, not a time",
+							path.data, JsonTypeName(&v)),
+					 errhint("Store the time as a JSON string that timestamptz input reads, such as \"2026-11-30T10:00:00Z\".")));
+		}
 		old = MemoryContextSwitchTo(acc->reader->rowcxt);
 		*ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
 													  CStringGetDatum(pnstrdup(v.val.string.val,
@@ -953,8 +964,13 @@ IcpEvalCriterion(IcpRun *run, int i, IcpAccount *acc, double *factor)
 	*factor = 1.0;
 	if (t != ICP_TRUE || b->decay == NULL || (d = b->decay[i]) == NULL)
 		return t;
+	run->in_decay = true;
 	if (!IcpDecayTime(d, acc, &ts))
+	{
+		run->in_decay = false;
 		return ICP_UNKNOWN;
+	}
+	run->in_decay = false;
 	*factor = DecayFactor(AgeSeconds(run->now, ts),
 						  run->cp->criteria[i].half_life_secs);
 	return t;
@@ -1184,7 +1200,12 @@ IcpScoringErrorCallback(void *arg)
 		return;
 	}
 	c = &cp->criteria[run->current];
-	if (c->id != 0)
+	if (run->in_decay && c->decays)
+		errcontext("scoring with icp profile \"%s\", criterion %lld (%s), reading its decay_on %s",
+				   cp->name ? cp->name : "(value)",
+				   (long long) (c->id != 0 ? c->id : run->current + 1),
+				   c->rule_text, c->decay_on);
+	else if (c->id != 0)
 		errcontext("scoring with icp profile \"%s\", criterion %lld (%s)",
 				   cp->name ? cp->name : "(value)", (long long) c->id, c->rule_text);
 	else

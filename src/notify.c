@@ -165,13 +165,26 @@ FindScoreTrigger(TriggerData *td, NotifyState *st, const char *grade)
 static char *
 OutboxStatement(TriggerData *td, const char *name)
 {
-	List	   *names = textToQualifiedNameList(cstring_to_text(name));
-	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, false);
-	AttrNumber	att = get_attnum(relid, "payload");
-	Oid			typid = att != InvalidAttrNumber ? get_atttype(relid, att) : InvalidOid;
+	List	   *parts;
+	Oid			relid;
+	AttrNumber	att;
+	Oid			typid;
 
+	/* checked here, so that a bad name is an error naming the trigger */
+	if (!SplitIdentifierString(pstrdup(name), '.', &parts) || list_length(parts) > 3)
+		IcpTriggerSetupError(td, ERRCODE_INVALID_NAME,
+							 psprintf("invalid outbox table name \"%s\"", name),
+							 "Name the outbox table as in SQL: grade_outbox, or crm.grade_outbox.");
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(cstring_to_text(name))),
+							 NoLock, true);
+	if (!OidIsValid(relid))
+		IcpTriggerSetupError(td, ERRCODE_UNDEFINED_TABLE,
+							 psprintf("outbox table \"%s\" does not exist", name),
+							 "Create it as, for example, CREATE TABLE grade_outbox (id bigserial PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now()).");
+	att = get_attnum(relid, "payload");
+	typid = att != InvalidAttrNumber ? get_atttype(relid, att) : InvalidOid;
 	if (typid != JSONBOID && typid != JSONOID && typid != TEXTOID)
-		IcpTriggerSetupError(td, ERRCODE_UNDEFINED_COLUMN,
+		IcpTriggerSetupError(td, OidIsValid(typid) ? ERRCODE_DATATYPE_MISMATCH : ERRCODE_UNDEFINED_COLUMN,
 						 psprintf("outbox table \"%s\" has no column \"payload\" of type jsonb, json or text", name),
 						 "Create it as, for example, CREATE TABLE grade_outbox (id bigserial PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now()).");
 	return psprintf("INSERT INTO %s (payload) VALUES ($1::pg_catalog.text::pg_catalog.%s)",

@@ -271,6 +271,12 @@ SELECT is(
              AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'icp')
              AND d.deptype = 'e'
              AND pg_catalog.obj_description(t.oid, 'pg_type') IS NULL
+             -- array types and the row types of tables come with their
+             -- element type or table (and newer versions, 17 here, record them as
+             -- members too)
+             AND NOT EXISTS (SELECT FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
+             AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_catalog.pg_class c
+                                      WHERE c.oid = t.typrelid) = 'c')
           UNION ALL
           SELECT c.oid::regclass::text
             FROM pg_catalog.pg_depend d
