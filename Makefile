@@ -7,6 +7,9 @@
 #                        throwaway cluster, pg_regress and pgTAP
 #   make demo            the ICP story in the terminal
 #   make bench           performance ratios against hand-written SQL
+#   make check-citus     icp on a throwaway Citus cluster (coordinator and two
+#                        workers) against one node; needs Citus installed in
+#                        PG_CONFIG's server (test/citus/build.sh)
 #   make fuzz            libFuzzer on the rule parser and decoder; then
 #                        test/fuzz/account.sh against the PG* server, if any
 
@@ -42,7 +45,7 @@ src/icp--$(EXTVERSION).sql: $(SQL_SOURCES) icp.control
 
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo bench valgrind fuzz
+.PHONY: test demo bench valgrind fuzz check-citus
 
 test:
 	bash test/run.sh test
@@ -55,6 +58,9 @@ bench:
 
 valgrind:
 	bash test/run.sh valgrind
+
+check-citus: install
+	PG_CONFIG=$(PG_CONFIG) bash test/citus/check.sh
 
 # then the account-path fuzzer when a server is named (PG* variables)
 fuzz:

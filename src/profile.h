@@ -129,6 +129,8 @@ extern IcpProfile *IcpBuildProfile(const char *name, IcpKind kind, IcpModel mode
 
 /* profile_cache.c */
 extern Oid	IcpExtensionSchema(void);
+extern char *IcpProfileTableName(bool criteria);
+extern bool IcpIsProfileTable(Oid relid, bool *criteria);
 extern IcpCompiled *IcpNewCompiled(const IcpProfile *value);
 extern void IcpPinProfile(IcpCompiled *cp);
 extern void IcpUnpinProfile(IcpCompiled *cp);

@@ -11,6 +11,92 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.icp_rescore_can_commit() IS
     'Internal: whether the calling procedure may COMMIT (it was CALLed outside a transaction block and outside any function)';
 
+-- On Citus a distributed table is rescored where its rows live: each shard
+-- placement runs icp_rescore on its own shard, through a connection of its
+-- own (so its batches commit there), one shard after the other; no row
+-- passes through the coordinator.  So it must be CALLed on its own, not in
+-- a transaction block (Citus refuses a single pushed-down UPDATE calling a
+-- STABLE function on the row).  Returns false (nothing done) for a table
+-- Citus does not manage, which icp_rescore then walks itself.
+-- Called by icp_rescore, with the caller's rights, after its checks.
+CREATE FUNCTION @extschema@.icp_rescore_citus(
+    tbl pg_catalog.regclass,
+    profile pg_catalog.text,
+    fit_column pg_catalog.text,
+    grade_column pg_catalog.text,
+    batch_size integer,
+    can_commit boolean)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsp pg_catalog.text := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                              JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                             WHERE e.extname OPERATOR(pg_catalog.=) 'icp');
+    method "char";
+    stmt pg_catalog.text;
+    shard record;
+    res record;
+    nshards integer;
+    done integer := 0;
+BEGIN
+    IF tbl IS NULL OR profile IS NULL OR fit_column IS NULL OR batch_size IS NULL
+       OR NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RETURN false;
+    END IF;
+    SELECT p.partmethod INTO method FROM pg_catalog.pg_dist_partition p
+     WHERE p.logicalrelid OPERATOR(pg_catalog.=) tbl;
+    IF method IS NULL THEN
+        RETURN false;
+    END IF;
+
+    -- Citus refuses an UPDATE calling a STABLE function on the row, so
+    -- there is no pushed-down single statement to fall back on
+    IF method OPERATOR(pg_catalog.<>) ALL (ARRAY['h', 'r', 'a']::"char"[]) THEN
+        RAISE EXCEPTION 'icp_rescore: % is a Citus reference or local table', tbl
+            USING ERRCODE = '0A000',
+                  HINT = 'icp_rescore rescores distributed tables shard by shard; rescore a reference table with UPDATE ... SET fit = icp_fit(t, ...) on each node, or give it an icp_score_trigger.';
+    END IF;
+    IF NOT can_commit THEN
+        RAISE EXCEPTION 'icp_rescore: % is a distributed table, rescored shard by shard with a commit on each', tbl
+            USING ERRCODE = '25001',
+                  HINT = 'CALL icp_rescore on its own (autocommit), not inside a transaction block or a function.';
+    END IF;
+
+    SELECT pg_catalog.count(*)::integer INTO nshards FROM pg_catalog.pg_dist_shard s
+     WHERE s.logicalrelid OPERATOR(pg_catalog.=) tbl;
+    FOR shard IN
+        SELECT s.shardid, p.nodename, p.nodeport,
+               pg_catalog.format('%I.%I', n.nspname, c.relname OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) s.shardid) AS name
+          FROM pg_catalog.pg_dist_shard s
+          JOIN pg_catalog.pg_dist_shard_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.logicalrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         WHERE s.logicalrelid OPERATOR(pg_catalog.=) tbl AND p.shardstate OPERATOR(pg_catalog.=) 1
+         ORDER BY s.shardid, p.nodename, p.nodeport
+    LOOP
+        stmt := pg_catalog.format('CALL %I.icp_rescore(%L::pg_catalog.regclass, %L, %L, %L, %s)',
+                                  nsp, shard.name, profile, fit_column, grade_column, batch_size);
+        SELECT * INTO res FROM pg_catalog.master_run_on_worker(ARRAY[shard.nodename], ARRAY[shard.nodeport],
+                                                               ARRAY[stmt], false);
+        IF NOT res.success THEN
+            RAISE EXCEPTION 'icp_rescore failed on shard % of % (node %:%): %', shard.shardid, tbl,
+                            shard.nodename, shard.nodeport, res.result
+                USING ERRCODE = '58000',
+                      HINT = 'The shards done before this one keep their new scores; CALL icp_rescore again to finish.';
+        END IF;
+        done := done OPERATOR(pg_catalog.+) 1;
+        RAISE NOTICE 'icp_rescore: shard % of % done on %:% (% of %)', shard.shardid, tbl,
+                     shard.nodename, shard.nodeport, done, nshards;
+    END LOOP;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.icp_rescore_citus(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.text, integer, boolean) IS
+    'Internal: icp_rescore on a Citus distributed table, shard by shard on the workers; false for other tables';
+
 -- A procedure cannot have a SET search_path clause and COMMIT, so every name
 -- below is qualified, and every identifier built into SQL goes through
 -- format('%I') or a regclass.
@@ -123,6 +209,11 @@ BEGIN
 
     -- one value for the whole run: every batch scores with the same version
     value := @extschema@.icp_profile(profile);
+
+    -- a Citus table is rescored on its shards, where its rows live
+    IF @extschema@.icp_rescore_citus(tbl, profile, fit_column, grade_column, batch_size, can_commit) THEN
+        RETURN;
+    END IF;
 
     IF kind OPERATOR(pg_catalog.=) 'p' THEN
         parts := ARRAY(SELECT t.relid FROM pg_catalog.pg_partition_tree(tbl) t
