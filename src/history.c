@@ -166,17 +166,20 @@ icp_profiles_history(PG_FUNCTION_ARGS)
 	int			ret;
 	int			i;
 
-	nsp = IcpExtensionSchema();
-	CheckHistoryTrigger(fcinfo, nsp, &on_profiles);
-
 	/*
 	 * COPY into the profile tables is how pg_restore (and bulk loads) bring
 	 * them back; the history of those profiles comes with the dump, so a
 	 * COPY records nothing (the next change compares with the stored current
-	 * version as usual).
+	 * version as usual).  It is also how Citus fills a new placement of the
+	 * tables on a worker (icp_citus_setup, a node added later), before the
+	 * node's other profile table may be readable: nothing is read then.
 	 */
-	if (ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
+	if (CALLED_AS_TRIGGER(fcinfo) &&
+		ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
 		return PointerGetDatum(NULL);
+
+	nsp = IcpExtensionSchema();
+	CheckHistoryTrigger(fcinfo, nsp, &on_profiles);
 
 	CheckHistoryPrivileges(get_relname_relid("icp_profile_versions", nsp));
 

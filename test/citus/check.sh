@@ -117,12 +117,22 @@ INSERT INTO icp_criteria (profile, rule, weight, required) VALUES
     ('dormant', 'country = ''FR''', 100, false);
 SQL
 )
+MORE_PROFILES=$(cat <<'SQL'
+INSERT INTO icp_profiles (name, kind) VALUES ('later', 'exclude');
+INSERT INTO icp_criteria (profile, rule, weight, required) VALUES
+    ('later', 'employees > 2900', 10, true), ('later', 'country = ''US''', 10, false);
+UPDATE icp_criteria SET weight = 12 WHERE profile = 'mid' AND rule = 'tech_stack CONTAINS ''salesforce''';
+SQL
+)
 sqln 0 single >/dev/null <<<"$SCHEMA
 $PROFILES"
+# profiles made before the setup (copied into the new placements) and after
 sqln 0 dist >/dev/null <<<"$SCHEMA
-SELECT icp_citus_setup();
 $PROFILES
+SELECT icp_citus_setup();
 SELECT create_distributed_table('leads', 'id');"
+sqln 0 single >/dev/null <<<"$MORE_PROFILES"
+sqln 0 dist >/dev/null <<<"$MORE_PROFILES"
 
 # the data: made once in "single", copied as it is into "dist"
 sqln 0 single >/dev/null <<'SQL'
@@ -169,7 +179,7 @@ same "icp_segment over profile values" \
 	"SELECT id, icp_segment(l, (SELECT array_agg(icp_profile(name)) FROM icp_profiles WHERE active)), icp_segment(l, ARRAY[icp_profile('dormant'), icp_profile('sam')]) FROM leads l ORDER BY id"
 expect "icp_segment by name equals icp_segment over the same values" "0" \
 	"SELECT count(*) FROM leads l WHERE icp_segment(l) IS DISTINCT FROM icp_segment(l, (SELECT array_agg(icp_profile(name)) FROM icp_profiles WHERE active))"
-expect "icp_segment on Citus sees every segment (no NULL-for-all)" "4" \
+expect "icp_segment on Citus sees every segment (no NULL-for-all)" "5" \
 	"SELECT count(DISTINCT coalesce(icp_segment(l), '-')) FROM leads l"
 same "router queries (one shard) by name, default and segment" \
 	"SELECT id, icp_fit(l, 'mid'), icp_grade(l), icp_segment(l) FROM leads l WHERE id IN (7) UNION ALL SELECT id, icp_fit(l, 'ent'), icp_grade(l), icp_segment(l) FROM leads l WHERE id = 1000 ORDER BY 1"
@@ -177,6 +187,10 @@ same "grades grouped on the workers" \
 	"SELECT icp_grade(l, 'ent'), icp_segment(l), count(*) FROM leads l GROUP BY 1, 2 ORDER BY 1, 2"
 same "icp_profile(name) read on the coordinator" \
 	"SELECT name, icp_profile(name)::text FROM icp_profiles ORDER BY name"
+same "the coordinator's profile history is one node's" \
+	"SELECT profile, version, value, valid_to IS NULL FROM icp_profile_versions ORDER BY 1, 2"
+expect "every worker holds the profiles (its placement)" "2" \
+	"SELECT count(*) FROM run_command_on_workers(\$\$SELECT count(*) FROM icp_profiles\$\$) WHERE result = '5'"
 same "icp_funnel on the distributed table" "SELECT * FROM icp_funnel('mid', 'leads')"
 same "icp_evaluate on the distributed table" "SELECT * FROM icp_evaluate('mid', 'leads', 'won')"
 same "icp_lift on the distributed table" "SELECT * FROM icp_lift('mid', 'leads', 'won', 5)"
