@@ -26,7 +26,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
-#include "utils/pg_locale.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 #include "utils/varlena.h"
@@ -644,13 +643,89 @@ SettingsDeps(Oid typid)
 	}
 }
 
+/* =, <>, <, <=, >, >=, BETWEEN and IN on a typed column */
+static void
+BindCompare(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
+{
+	ctx->b->deps |= SettingsDeps(typid);
+	if (typid == INT2OID || typid == INT4OID || typid == INT8OID)
+		BindIntPred(e, node, typid);
+	else if (typid == FLOAT4OID || typid == FLOAT8OID)
+		BindFloatPred(e, node, typid);
+	else if ((node->op == ICP_OP_EQ || node->op == ICP_OP_NE ||
+			  node->op == ICP_OP_IN) && IsBytewiseText(typid, e->collation))
+	{
+		BindBytesSet(e, node);
+		if (node->op == ICP_OP_NE)
+			e->negated = !e->negated;
+	}
+	else
+		BindGenericPred(ctx, e, node, typid);
+}
+
+/* IS [NOT] TRUE and IS [NOT] FALSE on a boolean column */
+static void
+BindBoolTest(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
+{
+	if (typid != BOOLOID)
+		ReportNoOperator(ctx, node, typid, "It needs a boolean column.");
+	e->kind = EK_BOOLTEST;
+	e->op = node->op;
+}
+
+/* LIKE, ILIKE, ~ and ~* on a typed column */
+static void
+BindPattern(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
+{
+	ctx->b->deps |= SettingsDeps(typid);
+	BindPatternPred(ctx, e, node, typid);
+}
+
+/* CONTAINS, CONTAINS ANY and CONTAINS ALL on an array column */
+static void
+BindContains(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
+{
+	Oid			elemtype = get_element_type(typid);
+
+	if (!OidIsValid(elemtype))
+		ReportNoOperator(ctx, node, typid, "It needs an array or jsonb column.");
+	ctx->b->deps |= SettingsDeps(getBaseType(elemtype));
+	BindArrayPred(ctx, e, node, elemtype);
+}
+
+/* WITHIN on a date, timestamp or timestamptz column */
+static void
+BindWithin(BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid)
+{
+	ctx->b->deps |= ICP_DEP_DATETIME | ICP_DEP_INTERVAL;
+	if (typid != DATEOID && typid != TIMESTAMPOID && typid != TIMESTAMPTZOID)
+		ReportNoOperator(ctx, node, typid,
+						 "It needs a date, timestamp or timestamptz column.");
+	e->kind = EK_WITHIN;
+	e->interval = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+														CStringGetDatum(node->lits[0].str),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+}
+
+/* Binds a predicate on a typed column: the operator table's bind column */
+typedef void (*IcpBindFn) (BindContext *ctx, IcpBExpr *e, IcpNode *node, Oid typid);
+
+#define ICP_OPERATOR(op, name, form, negation, arity, literals, validate, hint, bind, eval_json) \
+	bind,
+static const IcpBindFn binders[] = {
+#include "rule_ops.h"
+};
+#undef ICP_OPERATOR
+
+StaticAssertDecl(lengthof(binders) == ICP_OP_MAX,
+				 "rule_ops.h must have one line per IcpOp");
+
 /* Bind one predicate */
 static IcpBExpr *
 BindPred(BindContext *ctx, IcpNode *node)
 {
 	IcpBExpr   *e = palloc0(sizeof(IcpBExpr));
-	Oid			typid;
-	Oid			elemtype;
 	Form_pg_attribute att;
 	int			i;
 
@@ -684,7 +759,8 @@ BindPred(BindContext *ctx, IcpNode *node)
 	for (i = 0; i < e->nkeys; i++)
 		e->keylens[i] = strlen(e->keys[i]);
 
-	if (node->op == ICP_OP_IS_NULL)
+	/* an operator that only asks whether the value is there */
+	if (binders[node->op - 1] == NULL)
 	{
 		e->kind = EK_NULLTEST;
 		return e;
@@ -699,73 +775,7 @@ BindPred(BindContext *ctx, IcpNode *node)
 		return e;
 	}
 
-	typid = e->typid;
-	if (node->op == ICP_OP_WITHIN)
-		ctx->b->deps |= ICP_DEP_DATETIME | ICP_DEP_INTERVAL;
-	else if (node->op == ICP_OP_CONTAINS || node->op == ICP_OP_CONTAINS_ANY ||
-			 node->op == ICP_OP_CONTAINS_ALL)
-		ctx->b->deps |= OidIsValid(get_element_type(typid)) ?
-			SettingsDeps(getBaseType(get_element_type(typid))) : 0;
-	else if (node->op != ICP_OP_IS_TRUE && node->op != ICP_OP_IS_FALSE)
-		ctx->b->deps |= SettingsDeps(typid);
-	switch (node->op)
-	{
-		case ICP_OP_IS_TRUE:
-		case ICP_OP_IS_FALSE:
-			if (typid != BOOLOID)
-				ReportNoOperator(ctx, node, typid, "It needs a boolean column.");
-			e->kind = EK_BOOLTEST;
-			e->op = node->op;
-			break;
-		case ICP_OP_EQ:
-		case ICP_OP_NE:
-		case ICP_OP_LT:
-		case ICP_OP_LE:
-		case ICP_OP_GT:
-		case ICP_OP_GE:
-		case ICP_OP_BETWEEN:
-		case ICP_OP_IN:
-			if (typid == INT2OID || typid == INT4OID || typid == INT8OID)
-				BindIntPred(e, node, typid);
-			else if (typid == FLOAT4OID || typid == FLOAT8OID)
-				BindFloatPred(e, node, typid);
-			else if ((node->op == ICP_OP_EQ || node->op == ICP_OP_NE ||
-					  node->op == ICP_OP_IN) && IsBytewiseText(typid, e->collation))
-			{
-				BindBytesSet(e, node);
-				if (node->op == ICP_OP_NE)
-					e->negated = !e->negated;
-			}
-			else
-				BindGenericPred(ctx, e, node, typid);
-			break;
-		case ICP_OP_LIKE:
-		case ICP_OP_ILIKE:
-		case ICP_OP_REGEX:
-		case ICP_OP_IREGEX:
-			BindPatternPred(ctx, e, node, typid);
-			break;
-		case ICP_OP_CONTAINS:
-		case ICP_OP_CONTAINS_ANY:
-		case ICP_OP_CONTAINS_ALL:
-			elemtype = get_element_type(typid);
-			if (!OidIsValid(elemtype))
-				ReportNoOperator(ctx, node, typid, "It needs an array or jsonb column.");
-			BindArrayPred(ctx, e, node, elemtype);
-			break;
-		case ICP_OP_WITHIN:
-			if (typid != DATEOID && typid != TIMESTAMPOID && typid != TIMESTAMPTZOID)
-				ReportNoOperator(ctx, node, typid,
-								 "It needs a date, timestamp or timestamptz column.");
-			e->kind = EK_WITHIN;
-			e->interval = DatumGetIntervalP(DirectFunctionCall3(interval_in,
-																CStringGetDatum(node->lits[0].str),
-																ObjectIdGetDatum(InvalidOid),
-																Int32GetDatum(-1)));
-			break;
-		default:
-			elog(ERROR, "unexpected rule operator %d", (int) node->op);
-	}
+	binders[node->op - 1] (ctx, e, node, e->typid);
 	return e;
 }
 

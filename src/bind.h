@@ -187,6 +187,36 @@ typedef struct IcpResult
 	double		earned;
 } IcpResult;
 
+/*
+ * The running sums of a score.  IcpAddOutcome adds one criterion's outcome
+ * under the profile's missing policy (the one scoring rule every caller
+ * shares); the profile's model turns the sums into a fit (IcpFinishScore).
+ */
+typedef struct IcpSums
+{
+	double		earned;			/* weights of TRUE criteria (decayed) */
+	double		possible;		/* positive weights of the criteria that count */
+	double		known;			/* absolute weights of known outcomes */
+	bool		counted;		/* some criterion counts */
+	bool		disqualified;	/* a required criterion failed */
+} IcpSums;
+
+/* A scoring model: how the sums become a fit (NULL: *fit_null) */
+typedef struct IcpModelDef
+{
+	IcpModel	model;
+	const char *name;			/* as icp_profiles.model spells it */
+	double		(*fit) (const IcpCompiled *cp, const IcpSums *sums, bool *fit_null);
+} IcpModelDef;
+
+/* A missing-data policy: whether an UNKNOWN criterion counts as FALSE */
+typedef struct IcpMissingDef
+{
+	IcpMissing	missing;
+	const char *name;			/* as icp_profiles.missing spells it */
+	bool		unknown_is_false;
+} IcpMissingDef;
+
 /* bind.c */
 extern uint64 IcpTypeGeneration;
 extern IcpBinding *IcpAcquireBinding(IcpCompiled *cp, Oid typid, int32 typmod);
@@ -203,6 +233,15 @@ extern void IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res,
 							IcpTri *outcomes);
 extern void IcpPrepareRun(IcpRun *run);
 extern char IcpGradeFor(IcpCompiled *cp, double fit);
+extern const IcpModelDef *IcpModelOf(const IcpCompiled *cp);
+extern const IcpMissingDef *IcpMissingOf(const IcpCompiled *cp);
+extern bool IcpUnknownIsFalse(const IcpCompiled *cp);
+extern bool IcpOutcomeDisqualifies(const IcpCompiled *cp, const IcpCriterion *c,
+								   IcpTri t);
+extern void IcpAddOutcome(const IcpCompiled *cp, const IcpCriterion *c, IcpTri t,
+						  double factor, IcpSums *sums);
+extern void IcpFinishScore(const IcpCompiled *cp, const IcpSums *sums,
+						   IcpResult *res);
 extern void IcpDescribeValues(StringInfo buf, IcpRun *run, IcpBExpr *e,
 							  IcpAccount *acc);
 extern void IcpScoringErrorCallback(void *arg);

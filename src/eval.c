@@ -34,6 +34,7 @@
 #include "utils/varlena.h"
 
 #include "bind.h"
+#include "compat.h"
 
 /* Negate a three-valued result */
 static inline IcpTri
@@ -456,16 +457,11 @@ JsonAsNumeric(IcpBExpr *e, JsonbValue *v)
 	if (v->type == jbvString)
 	{
 		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
-		char	   *end;
-		bool		bad = false;
 		Datum		d;
 
-		/* check the syntax first, to name the attribute in the error */
-		(void) float8in_internal_opt_error(s, &end, "numeric", s, &bad);
-		if (bad || *end != '\0')
+		/* as a cast to numeric reads it; the error names the attribute */
+		if (!IcpInputCallSafe(numeric_in, s, &d, NULL))
 			ReportJsonType(e, v, "a number");
-		d = DirectFunctionCall3(numeric_in, CStringGetDatum(s),
-								ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 		return DatumGetNumeric(d);
 	}
 	ReportJsonType(e, v, "a number");
@@ -517,7 +513,7 @@ IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result)
 	if (ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
 					  MAXDATEFIELDS, &nf) != 0)
 		return false;
-	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
+	if (IcpDecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0 ||
 		dtype != DTK_DATE)
 		return false;
 	return tm2timestamp(&tt, fsec, &tz, result) == 0;
@@ -578,7 +574,7 @@ JsonElementEquals(IcpBExpr *e, JsonbValue *elem, int i)
 
 /* CONTAINS / ANY / ALL on a JSON value: array elements, as jsonb @> does */
 static bool
-JsonContains(IcpBExpr *e, JsonbValue *v)
+JsonContains(IcpRun *run, IcpBExpr *e, JsonbValue *v)
 {
 	JsonbIterator *it;
 	JsonbValue	elem;
@@ -610,71 +606,102 @@ JsonContains(IcpBExpr *e, JsonbValue *v)
 	return false;
 }
 
+/* =, <>, <, <=, >, >= on a JSON value */
+static bool
+JsonCmpOp(IcpRun *run, IcpBExpr *e, JsonbValue *v)
+{
+	text	   *vtext = NULL;
+
+	return CmpSatisfies(e->op, JsonCompare(e, v, 0, &vtext));
+}
+
+/* BETWEEN on a JSON value */
+static bool
+JsonBetween(IcpRun *run, IcpBExpr *e, JsonbValue *v)
+{
+	text	   *vtext = NULL;
+
+	return JsonCompare(e, v, 0, &vtext) >= 0 && JsonCompare(e, v, 1, &vtext) <= 0;
+}
+
+/* IN on a JSON value */
+static bool
+JsonIn(IcpRun *run, IcpBExpr *e, JsonbValue *v)
+{
+	text	   *vtext = NULL;
+
+	for (int i = 0; i < e->node->nlits; i++)
+		if (JsonCompare(e, v, i, &vtext) == 0)
+			return true;
+	return false;
+}
+
+/* IS TRUE on a JSON value */
+static bool
+JsonIsTrue(IcpRun *run, IcpBExpr *e, JsonbValue *v)
+{
+	return JsonAsBool(e, v);
+}
+
+/* IS FALSE on a JSON value */
+static bool
+JsonIsFalse(IcpRun *run, IcpBExpr *e, JsonbValue *v)
+{
+	return !JsonAsBool(e, v);
+}
+
+/* LIKE, ILIKE, ~ and ~* on a JSON value's text */
+static bool
+JsonPattern(IcpRun *run, IcpBExpr *e, JsonbValue *v)
+{
+	PGFunction	fn = e->op == ICP_OP_LIKE ? textlike :
+		e->op == ICP_OP_ILIKE ? texticlike :
+		e->op == ICP_OP_REGEX ? textregexeq : texticregexeq;
+
+	return DatumGetBool(DirectFunctionCall2Coll(fn, DEFAULT_COLLATION_OID,
+												PointerGetDatum(JsonAsText(v)),
+												e->consts[0]));
+}
+
+/* WITHIN on a JSON string read as a timestamptz */
+static bool
+JsonWithin(IcpRun *run, IcpBExpr *e, JsonbValue *v)
+{
+	TimestampTz ts;
+
+	if (v->type != jbvString)
+		ReportJsonType(e, v, "a timestamp");
+	ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+												 CStringGetDatum(pnstrdup(v->val.string.val,
+																		  v->val.string.len)),
+												 ObjectIdGetDatum(InvalidOid),
+												 Int32GetDatum(-1)));
+	return ts >= run->within_lo[e->within_idx] &&
+		ts <= run->within_hi[e->within_idx];
+}
+
+/* Evaluates a predicate on a JSON value: the operator table's eval_json */
+typedef bool (*IcpJsonEvalFn) (IcpRun *run, IcpBExpr *e, JsonbValue *v);
+
+#define ICP_OPERATOR(op, name, form, negation, arity, literals, validate, hint, bind, eval_json) \
+	eval_json,
+static const IcpJsonEvalFn json_evals[] = {
+#include "rule_ops.h"
+};
+#undef ICP_OPERATOR
+
+StaticAssertDecl(lengthof(json_evals) == ICP_OP_MAX,
+				 "rule_ops.h must have one line per IcpOp");
+
 /* Evaluate a predicate on a non-null JSON value */
 static IcpTri
 EvalDynamic(IcpRun *run, IcpBExpr *e, JsonbValue *v)
 {
-	text	   *vtext = NULL;
-	int			i;
-	IcpOp		op = e->op;
+	IcpJsonEvalFn fn = json_evals[e->op - 1];
 
-	switch (op)
-	{
-		case ICP_OP_IS_TRUE:
-			return Neg(e, JsonAsBool(e, v));
-		case ICP_OP_IS_FALSE:
-			return Neg(e, !JsonAsBool(e, v));
-		case ICP_OP_EQ:
-		case ICP_OP_NE:
-		case ICP_OP_LT:
-		case ICP_OP_LE:
-		case ICP_OP_GT:
-		case ICP_OP_GE:
-			return Neg(e, CmpSatisfies(op, JsonCompare(e, v, 0, &vtext)));
-		case ICP_OP_BETWEEN:
-			return Neg(e, JsonCompare(e, v, 0, &vtext) >= 0 &&
-					   JsonCompare(e, v, 1, &vtext) <= 0);
-		case ICP_OP_IN:
-			for (i = 0; i < e->node->nlits; i++)
-				if (JsonCompare(e, v, i, &vtext) == 0)
-					return Neg(e, true);
-			return Neg(e, false);
-		case ICP_OP_LIKE:
-		case ICP_OP_ILIKE:
-		case ICP_OP_REGEX:
-		case ICP_OP_IREGEX:
-			{
-				PGFunction fn = op == ICP_OP_LIKE ? textlike :
-				op == ICP_OP_ILIKE ? texticlike :
-				op == ICP_OP_REGEX ? textregexeq : texticregexeq;
-
-				vtext = JsonAsText(v);
-				return Neg(e, DatumGetBool(DirectFunctionCall2Coll(fn, DEFAULT_COLLATION_OID,
-																   PointerGetDatum(vtext),
-																   e->consts[0])));
-			}
-		case ICP_OP_CONTAINS:
-		case ICP_OP_CONTAINS_ANY:
-		case ICP_OP_CONTAINS_ALL:
-			return Neg(e, JsonContains(e, v));
-		case ICP_OP_WITHIN:
-			{
-				TimestampTz ts;
-
-				if (v->type != jbvString)
-					ReportJsonType(e, v, "a timestamp");
-				ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-															 CStringGetDatum(pnstrdup(v->val.string.val,
-																					  v->val.string.len)),
-															 ObjectIdGetDatum(InvalidOid),
-															 Int32GetDatum(-1)));
-				return Neg(e, ts >= run->within_lo[e->within_idx] &&
-						   ts <= run->within_hi[e->within_idx]);
-			}
-		default:
-			elog(ERROR, "unexpected rule operator %d", (int) op);
-	}
-	return ICP_UNKNOWN;
+	if (fn == NULL)
+		elog(ERROR, "unexpected rule operator %d", (int) e->op);
+	return Neg(e, fn(run, e, v));
 }
 
 /* Evaluate a predicate on a typed, non-null column value */
@@ -863,7 +890,7 @@ IcpGradeFor(IcpCompiled *cp, double fit)
 
 /* Raise the error for sums of weights that leave the range of float8 */
 static void
-ReportOverflow(IcpCompiled *cp)
+ReportOverflow(const IcpCompiled *cp)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -872,91 +899,127 @@ ReportOverflow(IcpCompiled *cp)
 			 errhint("Use weights of a sensible size; README, Scoring, gives the bound.")));
 }
 
+/* points: fit = 100 * clamp(earned / possible, 0, 1); NULL when nothing counts */
+static double
+PointsFit(const IcpCompiled *cp, const IcpSums *sums, bool *fit_null)
+{
+	double		fit;
+
+	if (!sums->counted || sums->possible <= 0)
+	{
+		*fit_null = true;
+		return 0;
+	}
+	fit = 100.0 * sums->earned / sums->possible;
+	return fit < 0 ? 0 : (fit > 100 ? 100 : fit);
+}
+
+/* logistic: fit = 100 * sigmoid(bias + earned) */
+static double
+LogisticFit(const IcpCompiled *cp, const IcpSums *sums, bool *fit_null)
+{
+	return 100.0 / (1.0 + exp(-(cp->bias + sums->earned)));
+}
+
+/* The scoring models, in IcpModel order */
+static const IcpModelDef models[] = {
+	{ICP_MODEL_POINTS, "points", PointsFit},
+	{ICP_MODEL_LOGISTIC, "logistic", LogisticFit},
+};
+
+/* The missing-data policies, in IcpMissing order */
+static const IcpMissingDef missing_policies[] = {
+	{ICP_MISSING_IGNORE, "ignore", false},
+	{ICP_MISSING_PENALIZE, "penalize", true},
+};
+
+/* The scoring model of a profile */
+const IcpModelDef *
+IcpModelOf(const IcpCompiled *cp)
+{
+	Assert(cp->model < lengthof(models) && models[cp->model].model == cp->model);
+	return &models[cp->model];
+}
+
+/* The missing-data policy of a profile */
+const IcpMissingDef *
+IcpMissingOf(const IcpCompiled *cp)
+{
+	Assert(cp->missing < lengthof(missing_policies) &&
+		   missing_policies[cp->missing].missing == cp->missing);
+	return &missing_policies[cp->missing];
+}
+
+/* Whether an UNKNOWN criterion counts as FALSE under the profile's policy */
+bool
+IcpUnknownIsFalse(const IcpCompiled *cp)
+{
+	return IcpMissingOf(cp)->unknown_is_false;
+}
+
+/* Whether an outcome of a criterion disqualifies the account */
+bool
+IcpOutcomeDisqualifies(const IcpCompiled *cp, const IcpCriterion *c, IcpTri t)
+{
+	return c->required &&
+		(t == ICP_FALSE || (t == ICP_UNKNOWN && IcpUnknownIsFalse(cp)));
+}
+
 /*
- * Score an account.  points: fit = 100 * clamp(earned / possible, 0, 1),
- * where earned sums the weights of TRUE criteria and possible the positive
- * weights of the criteria that count (UNKNOWN ones only under "penalize");
- * NULL when nothing counts.  logistic: fit = 100 * sigmoid(bias + earned).
- * A FALSE required criterion (or an UNKNOWN one under "penalize")
- * disqualifies: fit 0, grade D.  coverage = share of the absolute weight
- * whose outcome was known.  A sum that is not finite is an error (22003),
- * never a NaN fit.  outcomes, when given, receives each criterion's
- * three-valued result.
+ * Add one criterion's outcome to the sums.  A TRUE criterion earns its
+ * weight times factor (1, or its decay); possible and known use the plain
+ * weight.  An UNKNOWN one counts (as FALSE) only when the policy says so.
  */
 void
-IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res, IcpTri *outcomes)
+IcpAddOutcome(const IcpCompiled *cp, const IcpCriterion *c, IcpTri t,
+			  double factor, IcpSums *sums)
 {
-	IcpCompiled *cp = run->cp;
-	IcpBinding *b = run->b;
-	double		earned = 0;
-	double		possible = 0;
-	double		known = 0;
-	bool		counted = false;
-	bool		disq = false;
-	bool		penalize = (cp->missing == ICP_MISSING_PENALIZE);
-	int			i;
+	bool		counts;
 
-	IcpPrepareRun(run);
-	for (i = 0; i < cp->ncriteria; i++)
+	if (t == ICP_TRUE)
 	{
-		IcpCriterion *c = &cp->criteria[i];
-		IcpTri		t;
-		bool		counts;
-
-		run->current = i;
-		t = IcpEvalExpr(run, b->rules[i], acc);
-		if (outcomes)
-			outcomes[i] = t;
-		if (t == ICP_TRUE)
-		{
-			earned += c->weight;
-			known += fabs(c->weight);
-			counts = true;
-		}
-		else if (t == ICP_FALSE)
-		{
-			known += fabs(c->weight);
-			counts = true;
-			if (c->required)
-				disq = true;
-		}
-		else
-		{
-			counts = penalize;
-			if (penalize && c->required)
-				disq = true;
-		}
-		if (counts)
-		{
-			counted = true;
-			if (c->weight > 0)
-				possible += c->weight;
-		}
+		sums->earned += c->weight * factor;
+		sums->known += fabs(c->weight);
+		counts = true;
 	}
-	run->current = -1;
-	if (!isfinite(earned) || !isfinite(possible) || !isfinite(known) ||
-		!isfinite(cp->bias + earned))
+	else if (t == ICP_FALSE)
+	{
+		sums->known += fabs(c->weight);
+		counts = true;
+	}
+	else
+		counts = IcpUnknownIsFalse(cp);
+	if (IcpOutcomeDisqualifies(cp, c, t))
+		sums->disqualified = true;
+	if (counts)
+	{
+		sums->counted = true;
+		if (c->weight > 0)
+			sums->possible += c->weight;
+	}
+}
+
+/*
+ * Turn the sums into a result: the model's fit, 0 and grade D when
+ * disqualified, coverage = share of the absolute weight whose outcome was
+ * known.  A sum that is not finite is an error (22003), never a NaN fit.
+ */
+void
+IcpFinishScore(const IcpCompiled *cp, const IcpSums *sums, IcpResult *res)
+{
+	if (!isfinite(sums->earned) || !isfinite(sums->possible) ||
+		!isfinite(sums->known) || !isfinite(cp->bias + sums->earned))
 		ReportOverflow(cp);
 
-	res->earned = earned;
-	res->disqualified = disq;
+	res->earned = sums->earned;
+	res->disqualified = sums->disqualified;
 	res->coverage_null = (cp->total_abs_weight <= 0);
-	res->coverage = res->coverage_null ? 0 : known / cp->total_abs_weight;
+	res->coverage = res->coverage_null ? 0 : sums->known / cp->total_abs_weight;
 	res->fit_null = false;
-	if (disq)
+	if (sums->disqualified)
 		res->fit = 0;
-	else if (cp->model == ICP_MODEL_LOGISTIC)
-		res->fit = 100.0 / (1.0 + exp(-(cp->bias + earned)));
-	else if (!counted || possible <= 0)
-		res->fit_null = true;
 	else
-	{
-		res->fit = 100.0 * earned / possible;
-		if (res->fit < 0)
-			res->fit = 0;
-		else if (res->fit > 100)
-			res->fit = 100;
-	}
+		res->fit = IcpModelOf(cp)->fit(cp, sums, &res->fit_null);
 	if (!res->fit_null && isnan(res->fit))
 		ReportOverflow(cp);
 	if (res->fit_null)
@@ -965,7 +1028,35 @@ IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res, IcpTri *outcomes)
 		res->grade = 0;
 	}
 	else
-		res->grade = disq ? 'D' : IcpGradeFor(cp, res->fit);
+		res->grade = sums->disqualified ? 'D' : IcpGradeFor((IcpCompiled *) cp, res->fit);
+}
+
+/*
+ * Score an account: evaluate every criterion, add its outcome
+ * (IcpAddOutcome) and finish with the profile's model (IcpFinishScore).
+ * outcomes, when given, receives each criterion's three-valued result.
+ */
+void
+IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res, IcpTri *outcomes)
+{
+	IcpCompiled *cp = run->cp;
+	IcpBinding *b = run->b;
+	IcpSums		sums = {0, 0, 0, false, false};
+	int			i;
+
+	IcpPrepareRun(run);
+	for (i = 0; i < cp->ncriteria; i++)
+	{
+		IcpTri		t;
+
+		run->current = i;
+		t = IcpEvalExpr(run, b->rules[i], acc);
+		if (outcomes)
+			outcomes[i] = t;
+		IcpAddOutcome(cp, &cp->criteria[i], t, 1.0, &sums);
+	}
+	run->current = -1;
+	IcpFinishScore(cp, &sums, res);
 }
 
 /* Error context: which profile (and criterion) was being scored */

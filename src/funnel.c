@@ -23,6 +23,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "bind.h"
 #include "profile.h"
 
 PG_FUNCTION_INFO_V1(icp_funnel);
@@ -164,7 +165,7 @@ icp_funnel(PG_FUNCTION_ARGS)
 		steps[i].required = c->required;
 		steps[i].weight = c->weight;
 		if (c->required)
-			steps[i].keep = cp->missing == ICP_MISSING_PENALIZE ? KEEP_IF_TRUE : KEEP_IF_NOT_FALSE;
+			steps[i].keep = IcpUnknownIsFalse(cp) ? KEEP_IF_TRUE : KEEP_IF_NOT_FALSE;
 		else
 			steps[i].keep = float8_ge(c->weight, 0.0) ? KEEP_IF_TRUE : KEEP_IF_NOT_TRUE;
 	}

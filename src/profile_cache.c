@@ -71,16 +71,17 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/pg_locale.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "bind.h"
+#include "compat.h"
 #include "icp.h"
 #include "profile.h"
 
@@ -131,14 +132,14 @@ NoteProfileChange(void)
 	TransactionId xid;
 
 	IcpProfileGeneration++;
-	latest.value = ((volatile FullTransactionId *) &ShmemVariableCache->latestCompletedXid)->value;
+	latest.value = ((volatile FullTransactionId *) &TransamVariables->latestCompletedXid)->value;
 	xid = XidFromFullTransactionId(latest);
 	if (TransactionIdIsNormal(xid) &&
 		(!TransactionIdIsValid(change_xid) || TransactionIdFollows(xid, change_xid)))
 		change_xid = xid;
 	if (IsTransactionState() && MyProc != NULL)
 	{
-		change_lxid = MyProc->lxid;
+		change_lxid = IcpProcLocalXid(MyProc);
 		change_cid = GetCurrentCommandId(false);
 	}
 }
@@ -237,6 +238,18 @@ IcpReleaseProfile(IcpCompiled *cp)
 
 /* ---- session settings and use keys ---- */
 
+/*
+ * The session's lc_monetary, read through the GUC rather than pg_locale.h,
+ * whose ICU include would make the ICU headers a build dependency
+ */
+static const char *
+LcMonetary(void)
+{
+	const char *v = GetConfigOption("lc_monetary", false, false);
+
+	return v ? v : "";
+}
+
 /* The session settings constants are converted under, now */
 void
 IcpCurrentSettings(IcpSettings *s)
@@ -249,7 +262,7 @@ IcpCurrentSettings(IcpSettings *s)
 	s->intervalstyle = IntervalStyle;
 	s->tz = session_timezone;
 	strlcpy(s->timezone, tz ? tz : "", sizeof(s->timezone));
-	strlcpy(s->monetary, locale_monetary ? locale_monetary : "", sizeof(s->monetary));
+	strlcpy(s->monetary, LcMonetary(), sizeof(s->monetary));
 	strlcpy(s->search_path, namespace_search_path ? namespace_search_path : "",
 			sizeof(s->search_path));
 }
@@ -275,7 +288,7 @@ IcpSettingsMatch(const IcpSettings *s, int deps)
 	if ((deps & ICP_DEP_INTERVAL) && s->intervalstyle != IntervalStyle)
 		return false;
 	if ((deps & ICP_DEP_MONEY) &&
-		strcmp(s->monetary, locale_monetary ? locale_monetary : "") != 0)
+		strcmp(s->monetary, LcMonetary()) != 0)
 		return false;
 	return !(deps & ICP_DEP_SEARCH_PATH) ||
 		strcmp(s->search_path, namespace_search_path ? namespace_search_path : "") == 0;
@@ -318,7 +331,7 @@ IcpUseKeyTake(IcpUseKey *key, uint64 catalog_generation, int deps)
 	key->snap_xmin = snap ? snap->xmin : InvalidTransactionId;
 	key->snap_xmax = snap ? snap->xmax : InvalidTransactionId;
 	key->snap_xcnt = snap ? snap->xcnt : 0;
-	key->snap_lxid = MyProc ? MyProc->lxid : InvalidLocalTransactionId;
+	key->snap_lxid = MyProc ? IcpProcLocalXid(MyProc) : InvalidLocalTransactionId;
 	IcpCurrentSettings(&key->settings);
 	key->deps = deps;
 }
@@ -345,7 +358,7 @@ IcpUseKeyValid(const IcpUseKey *key)
 	if (snap == NULL ||
 		key->snap_cid != snap->curcid || key->snap_xmin != snap->xmin ||
 		key->snap_xmax != snap->xmax || key->snap_xcnt != snap->xcnt ||
-		key->snap_lxid != (MyProc ? MyProc->lxid : InvalidLocalTransactionId))
+		key->snap_lxid != (MyProc ? IcpProcLocalXid(MyProc) : InvalidLocalTransactionId))
 		return false;
 	return IcpSettingsMatch(&key->settings, key->deps);
 }
@@ -375,7 +388,7 @@ TakeSnapKey(SnapKey *k)
 	k->xmax = snap->xmax;
 	k->xcnt = snap->xcnt;
 	k->cid = snap->curcid;
-	k->lxid = MyProc ? MyProc->lxid : InvalidLocalTransactionId;
+	k->lxid = MyProc ? IcpProcLocalXid(MyProc) : InvalidLocalTransactionId;
 }
 
 /* Whether two snapshot keys see the same committed and own changes */
@@ -620,7 +633,7 @@ CacheServesRole(void)
 	EnsureProfileRelids();
 	if (read_through_citus)
 		return false;
-	if (pg_namespace_aclcheck(icp_schema, user, ACL_USAGE) != ACLCHECK_OK)
+	if (object_aclcheck(NamespaceRelationId, icp_schema, user, ACL_USAGE) != ACLCHECK_OK)
 		return false;
 	if (pg_class_aclcheck(profiles_read_relid, user, ACL_SELECT) != ACLCHECK_OK ||
 		pg_class_aclcheck(criteria_read_relid, user, ACL_SELECT) != ACLCHECK_OK)

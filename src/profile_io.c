@@ -73,8 +73,7 @@ CriterionLabel(int64 id, int index)
  * Raise 22003 for a weight (what = "weight of criterion 3") or bias outside
  * +-ICP_MAX_WEIGHT; value is its text.
  */
-static void
-pg_attribute_noreturn()
+pg_noreturn static void
 ReportWeightOutOfRange(const char *what, const char *value, const char *name)
 {
 	ereport(ERROR,

@@ -37,6 +37,8 @@
 #include "postgres.h"
 #include "lib/stringinfo.h"
 
+#include "compat.h"
+
 /* Version byte that starts every serialized rule */
 #define ICP_RULE_FORMAT_VERSION 1
 
@@ -98,6 +100,52 @@ typedef enum IcpOp
 } IcpOp;
 
 #define ICP_OP_MAX ICP_OP_WITHIN
+
+/*
+ * How an operator is written and what it takes: the rule layer's columns of
+ * the operator table (rule_ops.h, which explains them).
+ */
+typedef enum IcpOpForm
+{
+	OPF_SYMBOL,					/* one symbol token: ~ ~* */
+	OPF_COMPARE,				/* a comparison symbol: = <> < <= > >= */
+	OPF_WORDS					/* keywords: IN, IS NULL, CONTAINS ANY */
+} IcpOpForm;
+
+typedef enum IcpOpNegation
+{
+	OPN_NONE,					/* cannot be negated */
+	OPN_BEFORE,					/* x NOT IN (...) */
+	OPN_INSIDE					/* x IS NOT NULL: after the first keyword */
+} IcpOpNegation;
+
+typedef enum IcpOpArity
+{
+	OPA_NONE,					/* no literal */
+	OPA_ONE,					/* one literal */
+	OPA_TWO,					/* low AND high */
+	OPA_LIST					/* '(' literal { ',' literal } ')' */
+} IcpOpArity;
+
+typedef enum IcpOpLiterals
+{
+	OPL_ANY,					/* numbers, strings, booleans */
+	OPL_STRING					/* one string, validated by the parser */
+} IcpOpLiterals;
+
+typedef struct IcpOpSyntax
+{
+	IcpOp		op;
+	const char *name;			/* "<=", "IS NULL", "CONTAINS ANY" */
+	IcpOpForm	form;
+	IcpOpNegation negation;
+	IcpOpArity	arity;
+	IcpOpLiterals literals;
+	const char *hint;			/* OPL_STRING: when the string is missing */
+} IcpOpSyntax;
+
+/* The syntax of an operator (op must be valid: ICP_OP_EQ..ICP_OP_MAX) */
+extern const IcpOpSyntax *IcpOpSyntaxOf(IcpOp op);
 
 typedef enum IcpLitType
 {
@@ -183,7 +231,7 @@ extern IcpWithinProblem IcpCheckWithinInterval(const char *text, char **err);
  * it is ("in rule \"...\"", "in criterion 3 of icp profile \"p\""), detail
  * is a full sentence or NULL.
  */
-extern void IcpReportWithinProblem(IcpWithinProblem problem, const char *interval,
-								   const char *where, const char *detail) pg_attribute_noreturn();
+pg_noreturn extern void IcpReportWithinProblem(IcpWithinProblem problem, const char *interval,
+											   const char *where, const char *detail);
 
 #endif							/* ICP_RULE_H */

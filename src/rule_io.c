@@ -134,8 +134,7 @@ typedef struct IcpReader
 } IcpReader;
 
 /* Report corrupt binary input */
-static void
-pg_attribute_noreturn()
+pg_noreturn static void
 Corrupt(IcpReader *r, const char *detail)
 {
 	ereport(ERROR,
@@ -215,34 +214,23 @@ IsNumberText(const char *s, int len)
 static void
 ReadLiterals(IcpReader *r, IcpNode *node)
 {
+	const IcpOpSyntax *syn = IcpOpSyntaxOf(node->op);
 	uint32		n = GetUInt32(r);
 	int			minlits,
 				maxlits;
-	bool		onlystring = false;
+	bool		onlystring = (syn->literals == OPL_STRING);
 
-	switch (node->op)
+	switch (syn->arity)
 	{
-		case ICP_OP_IN:
-		case ICP_OP_CONTAINS_ANY:
-		case ICP_OP_CONTAINS_ALL:
+		case OPA_LIST:
 			minlits = 1;
 			maxlits = PG_INT32_MAX;
 			break;
-		case ICP_OP_BETWEEN:
+		case OPA_TWO:
 			minlits = maxlits = 2;
 			break;
-		case ICP_OP_IS_NULL:
-		case ICP_OP_IS_TRUE:
-		case ICP_OP_IS_FALSE:
+		case OPA_NONE:
 			minlits = maxlits = 0;
-			break;
-		case ICP_OP_LIKE:
-		case ICP_OP_ILIKE:
-		case ICP_OP_REGEX:
-		case ICP_OP_IREGEX:
-		case ICP_OP_WITHIN:
-			minlits = maxlits = 1;
-			onlystring = true;
 			break;
 		default:
 			minlits = maxlits = 1;
@@ -311,10 +299,7 @@ ReadPredicate(IcpReader *r, IcpNode *node)
 	if (negated > 1)
 		Corrupt(r, "The negation flag must be 0 or 1");
 	node->negated = (negated == 1);
-	if (node->negated &&
-		!(op == ICP_OP_IN || op == ICP_OP_BETWEEN || op == ICP_OP_IS_NULL ||
-		  op == ICP_OP_IS_TRUE || op == ICP_OP_IS_FALSE || op == ICP_OP_LIKE ||
-		  op == ICP_OP_ILIKE))
+	if (node->negated && IcpOpSyntaxOf(node->op)->negation == OPN_NONE)
 		Corrupt(r, psprintf("Operator %s cannot be negated", IcpOpName(node->op)));
 
 	npath = GetByte(r);
@@ -424,48 +409,9 @@ IcpDeserializeRule(const IcpRule *rule)
 const char *
 IcpOpName(IcpOp op)
 {
-	switch (op)
-	{
-		case ICP_OP_EQ:
-			return "=";
-		case ICP_OP_NE:
-			return "<>";
-		case ICP_OP_LT:
-			return "<";
-		case ICP_OP_LE:
-			return "<=";
-		case ICP_OP_GT:
-			return ">";
-		case ICP_OP_GE:
-			return ">=";
-		case ICP_OP_IN:
-			return "IN";
-		case ICP_OP_BETWEEN:
-			return "BETWEEN";
-		case ICP_OP_IS_NULL:
-			return "IS NULL";
-		case ICP_OP_IS_TRUE:
-			return "IS TRUE";
-		case ICP_OP_IS_FALSE:
-			return "IS FALSE";
-		case ICP_OP_LIKE:
-			return "LIKE";
-		case ICP_OP_ILIKE:
-			return "ILIKE";
-		case ICP_OP_REGEX:
-			return "~";
-		case ICP_OP_IREGEX:
-			return "~*";
-		case ICP_OP_CONTAINS:
-			return "CONTAINS";
-		case ICP_OP_CONTAINS_ANY:
-			return "CONTAINS ANY";
-		case ICP_OP_CONTAINS_ALL:
-			return "CONTAINS ALL";
-		case ICP_OP_WITHIN:
-			return "WITHIN";
-	}
-	return "?";
+	if (op < ICP_OP_EQ || op > ICP_OP_MAX)
+		return "?";
+	return IcpOpSyntaxOf(op)->name;
 }
 
 /* Append s in the given quotes, doubling any quote inside */
@@ -532,38 +478,42 @@ AppendLiteralList(StringInfo buf, const IcpNode *node)
 	appendStringInfoChar(buf, ')');
 }
 
-/* Append a predicate */
+/* Append a predicate, written as the operator table says */
 static void
 AppendPredicate(StringInfo buf, const IcpNode *node)
 {
-	const char *not = node->negated ? "NOT " : "";
+	const IcpOpSyntax *syn = IcpOpSyntaxOf(node->op);
+	const char *name = syn->name;
 
 	IcpAppendAttrPath(buf, node->npath, node->path);
 	appendStringInfoChar(buf, ' ');
-	switch (node->op)
+	if (node->negated && syn->negation == OPN_BEFORE)
+		appendStringInfoString(buf, "NOT ");
+	if (node->negated && syn->negation == OPN_INSIDE)
 	{
-		case ICP_OP_IN:
-			appendStringInfo(buf, "%sIN ", not);
+		const char *sp = strchr(name, ' ');
+		int			flen = sp ? (int) (sp - name) : (int) strlen(name);
+
+		appendStringInfo(buf, "%.*s NOT%s", flen, name, name + flen);
+	}
+	else
+		appendStringInfoString(buf, name);
+	switch (syn->arity)
+	{
+		case OPA_NONE:
+			break;
+		case OPA_LIST:
+			appendStringInfoChar(buf, ' ');
 			AppendLiteralList(buf, node);
 			break;
-		case ICP_OP_CONTAINS_ANY:
-		case ICP_OP_CONTAINS_ALL:
-			appendStringInfo(buf, "%s ", IcpOpName(node->op));
-			AppendLiteralList(buf, node);
-			break;
-		case ICP_OP_BETWEEN:
-			appendStringInfo(buf, "%sBETWEEN ", not);
+		case OPA_TWO:
+			appendStringInfoChar(buf, ' ');
 			IcpAppendLiteral(buf, &node->lits[0]);
 			appendStringInfoString(buf, " AND ");
 			IcpAppendLiteral(buf, &node->lits[1]);
 			break;
-		case ICP_OP_IS_NULL:
-		case ICP_OP_IS_TRUE:
-		case ICP_OP_IS_FALSE:
-			appendStringInfo(buf, "IS %s%s", not, IcpOpName(node->op) + 3);
-			break;
-		default:
-			appendStringInfo(buf, "%s%s ", not, IcpOpName(node->op));
+		case OPA_ONE:
+			appendStringInfoChar(buf, ' ');
 			IcpAppendLiteral(buf, &node->lits[0]);
 			break;
 	}

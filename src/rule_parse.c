@@ -21,6 +21,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "rule.h"
 
 /* Longest rule text or token quoted in an error message, in characters */
@@ -70,13 +71,66 @@ typedef struct IcpParser
 	int			depth;			/* current NOT/parenthesis nesting */
 } IcpParser;
 
-/* Keywords of the rule language, lower case */
+/* Keywords of the rule language outside the operator table, lower case */
 static const char *const rule_keywords[] = {
-	"all", "and", "any", "between", "contains", "false", "ilike", "in",
-	"is", "like", "not", "null", "or", "true", "within"
+	"and", "false", "not", "or", "true"
 };
 
 static IcpNode *ParseOr(IcpParser *p);
+static void ValidateLikePattern(IcpParser *p, const IcpToken *tok, IcpOp op);
+static void ValidateRegex(IcpParser *p, const IcpToken *tok, IcpOp op);
+static void ValidateInterval(IcpParser *p, const IcpToken *tok, IcpOp op);
+
+/* The operator table's rule-layer columns (rule_ops.h), in IcpOp order */
+#define ICP_OPERATOR(op, name, form, negation, arity, literals, validate, hint, bind, eval_json) \
+	{op, name, form, negation, arity, literals, hint},
+static const IcpOpSyntax op_syntax[] = {
+#include "rule_ops.h"
+};
+#undef ICP_OPERATOR
+
+/* ... and the parser's checks of string literals */
+typedef void (*IcpValidateFn) (IcpParser *p, const IcpToken *tok, IcpOp op);
+
+#define ICP_OPERATOR(op, name, form, negation, arity, literals, validate, hint, bind, eval_json) \
+	validate,
+static const IcpValidateFn op_validate[] = {
+#include "rule_ops.h"
+};
+#undef ICP_OPERATOR
+
+StaticAssertDecl(lengthof(op_syntax) == ICP_OP_MAX,
+				 "rule_ops.h must have one line per IcpOp");
+
+/* The syntax of an operator (op must be valid) */
+const IcpOpSyntax *
+IcpOpSyntaxOf(IcpOp op)
+{
+	Assert(op >= ICP_OP_EQ && op <= ICP_OP_MAX);
+	Assert(op_syntax[op - 1].op == op);
+	return &op_syntax[op - 1];
+}
+
+/* Does the upper-case operator name contain word (lower case) as a keyword? */
+static bool
+NameHasWord(const char *name, const char *word)
+{
+	int			wlen = strlen(word);
+	const char *s = name;
+
+	while (*s)
+	{
+		const char *e = strchr(s, ' ');
+		int			len = e ? (int) (e - s) : (int) strlen(s);
+
+		if (len == wlen && pg_strncasecmp(s, word, len) == 0)
+			return true;
+		s += len;
+		while (*s == ' ')
+			s++;
+	}
+	return false;
+}
 
 /* Is word (lower case) a keyword of the rule language? */
 bool
@@ -85,6 +139,11 @@ IcpIsRuleKeyword(const char *word)
 	for (int i = 0; i < lengthof(rule_keywords); i++)
 	{
 		if (strcmp(word, rule_keywords[i]) == 0)
+			return true;
+	}
+	for (int i = 0; i < lengthof(op_syntax); i++)
+	{
+		if (op_syntax[i].form == OPF_WORDS && NameHasWord(op_syntax[i].name, word))
 			return true;
 	}
 	return false;
@@ -120,8 +179,7 @@ CharPosition(IcpParser *p, int offset)
 }
 
 /* Report a syntax error at bytes [start, end) of the rule, or at its end */
-static void
-pg_attribute_noreturn()
+pg_noreturn static void
 SyntaxErrorAt(IcpParser *p, int start, int end, const char *what,
 			  const char *hint)
 {
@@ -143,8 +201,7 @@ SyntaxErrorAt(IcpParser *p, int start, int end, const char *what,
 }
 
 /* Report a syntax error at the current token */
-static void
-pg_attribute_noreturn()
+pg_noreturn static void
 SyntaxError(IcpParser *p, const char *hint)
 {
 	SyntaxErrorAt(p, p->tok.start, p->tok.end, "syntax error", hint);
@@ -428,28 +485,11 @@ AppendChild(IcpNode ***arr, int *n, int *cap, IcpNode *child)
 static Datum
 CallInputCatching(PGFunction fn, const char *s, char **errmsg_out)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	volatile Datum result = (Datum) 0;
+	Datum		result = (Datum) 0;
 
 	*errmsg_out = NULL;
-	PG_TRY();
-	{
-		result = DirectFunctionCall3(fn, CStringGetDatum(s),
-									 ObjectIdGetDatum(InvalidOid),
-									 Int32GetDatum(-1));
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		FlushErrorState();
-		*errmsg_out = edata->message;
-	}
-	PG_END_TRY();
+	if (!IcpInputCallSafe(fn, s, &result, errmsg_out))
+		return (Datum) 0;
 	return result;
 }
 
@@ -576,7 +616,7 @@ ParseLiteralList(IcpParser *p, IcpNode *pred)
 
 /* Check that a LIKE pattern does not end with its escape character */
 static void
-ValidateLikePattern(IcpParser *p, const IcpToken *tok)
+ValidateLikePattern(IcpParser *p, const IcpToken *tok, IcpOp op)
 {
 	const char *s = tok->val;
 	int			i = 0;
@@ -601,8 +641,9 @@ ValidateLikePattern(IcpParser *p, const IcpToken *tok)
 
 /* Compile a regular expression once to make sure it is valid */
 static void
-ValidateRegex(IcpParser *p, const IcpToken *tok, bool icase)
+ValidateRegex(IcpParser *p, const IcpToken *tok, IcpOp op)
 {
+	bool		icase = (op == ICP_OP_IREGEX);
 	pg_wchar   *wpat = palloc((tok->vallen + 1) * sizeof(pg_wchar));
 	int			wlen = pg_mb2wchar_with_len(tok->val, wpat, tok->vallen);
 	regex_t		re;
@@ -614,8 +655,8 @@ ValidateRegex(IcpParser *p, const IcpToken *tok, bool icase)
 	{
 		char		errstr[100];
 
-		if (rc == REG_CANCEL)
-			CHECK_FOR_INTERRUPTS();
+		/* a cancel stops compilation (REG_CANCEL before 16): serve it */
+		CHECK_FOR_INTERRUPTS();
 		pg_regerror(rc, &re, errstr, sizeof(errstr));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
@@ -742,7 +783,7 @@ IcpReportWithinProblem(IcpWithinProblem problem, const char *interval,
 
 /* Check the interval of a WITHIN predicate at the token tok */
 static void
-ValidateInterval(IcpParser *p, const IcpToken *tok)
+ValidateInterval(IcpParser *p, const IcpToken *tok, IcpOp op)
 {
 	char	   *err = NULL;
 	IcpWithinProblem problem = IcpCheckWithinInterval(tok->val, &err);
@@ -760,35 +801,15 @@ ValidateInterval(IcpParser *p, const IcpToken *tok)
 						   psprintf("in rule \"%s\"", RuleForMessage(p)), detail);
 }
 
-/* Parse the single string literal of LIKE, ILIKE, ~, ~* or WITHIN */
+/* Parse the single string literal of an OPL_STRING operator, validated */
 static void
-ParsePatternLiteral(IcpParser *p, IcpNode *pred)
+ParseStringLiteral(IcpParser *p, IcpNode *pred)
 {
 	IcpToken	tok = p->tok;
-	const char *hint;
 
-	switch (pred->op)
-	{
-		case ICP_OP_LIKE:
-		case ICP_OP_ILIKE:
-			hint = "LIKE and ILIKE take a pattern in single quotes, as in name LIKE 'Acme%'.";
-			break;
-		case ICP_OP_WITHIN:
-			hint = "WITHIN takes an interval in single quotes, as in last_seen WITHIN '30 days'.";
-			break;
-		default:
-			hint = "~ and ~* take a regular expression in single quotes, as in domain ~ '\\.io$'.";
-			break;
-	}
 	if (tok.type != TOK_STRING)
-		SyntaxError(p, hint);
-
-	if (pred->op == ICP_OP_LIKE || pred->op == ICP_OP_ILIKE)
-		ValidateLikePattern(p, &tok);
-	else if (pred->op == ICP_OP_WITHIN)
-		ValidateInterval(p, &tok);
-	else
-		ValidateRegex(p, &tok, pred->op == ICP_OP_IREGEX);
+		SyntaxError(p, IcpOpSyntaxOf(pred->op)->hint);
+	op_validate[pred->op - 1] (p, &tok, pred->op);
 
 	pred->nlits = 1;
 	pred->lits = palloc(sizeof(IcpLiteral));
@@ -837,136 +858,228 @@ ParseAttr(IcpParser *p, IcpNode *pred)
 	}
 }
 
+/* The symbol text of an operator token, or NULL for other tokens */
+static const char *
+TokenSymbol(IcpTokType type)
+{
+	switch (type)
+	{
+		case TOK_EQ:
+			return "=";
+		case TOK_NE:
+			return "<>";
+		case TOK_LT:
+			return "<";
+		case TOK_LE:
+			return "<=";
+		case TOK_GT:
+			return ">";
+		case TOK_GE:
+			return ">=";
+		case TOK_REGEX:
+			return "~";
+		case TOK_IREGEX:
+			return "~*";
+		default:
+			return NULL;
+	}
+}
+
+/* Length of the first keyword of an operator name */
+static int
+FirstWordLen(const char *name)
+{
+	const char *e = strchr(name, ' ');
+
+	return e ? (int) (e - name) : (int) strlen(name);
+}
+
+/* Does the current token spell the keyword name[0..len)? */
+static bool
+IsWord(IcpParser *p, const char *word, int len)
+{
+	return p->tok.type == TOK_IDENT && (int) strlen(p->tok.val) == len &&
+		pg_strncasecmp(p->tok.val, word, len) == 0;
+}
+
+/* Append "A, B or C" to buf from the listed words, skipping repeats */
+static void
+AppendChoice(StringInfo buf, const char **words, int *lens, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, i == n - 1 ? " or " : ", ");
+		appendBinaryStringInfo(buf, words[i], lens[i]);
+	}
+}
+
+/*
+ * The hint listing what may follow: which = 0 after the attribute, 1 after
+ * NOT, 2 after "IS" (the words that may follow the first one of the IS
+ * operators), 3 after "IS NOT".
+ */
+static char *
+OperatorHint(int which, const char *first, int firstlen)
+{
+	const char *words[ICP_OP_MAX + 1];
+	int			lens[ICP_OP_MAX + 1];
+	int			n = 0;
+	bool		compare = false;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < lengthof(op_syntax); i++)
+	{
+		const IcpOpSyntax *s = &op_syntax[i];
+		const char *w = s->name;
+		int			len = s->form == OPF_WORDS ? FirstWordLen(w) : (int) strlen(w);
+
+		if (which == 0 && s->form == OPF_COMPARE)
+		{
+			if (!compare)
+			{
+				words[n] = "a comparison operator";
+				lens[n++] = strlen("a comparison operator");
+			}
+			compare = true;
+			continue;
+		}
+		if (which == 1 && s->negation != OPN_BEFORE)
+			continue;
+		if (which >= 2)
+		{
+			if (s->form != OPF_WORDS || s->negation != OPN_INSIDE ||
+				len != firstlen || strncmp(w, first, len) != 0 ||
+				w[len] != ' ')
+				continue;
+			w += len + 1;
+			len = strlen(w);
+		}
+		if (n > 0 && lens[n - 1] == len && strncmp(words[n - 1], w, len) == 0)
+			continue;
+		words[n] = w;
+		lens[n++] = len;
+	}
+	appendStringInfoString(&buf, "Expected ");
+	AppendChoice(&buf, words, lens, n);
+	if (which == 0)
+		appendStringInfoString(&buf, " after the attribute name.");
+	else if (which == 1)
+		appendStringInfoString(&buf, " after NOT.");
+	else
+		appendStringInfo(&buf, "%s after %.*s%s.",
+						 which == 2 ? " (optionally preceded by NOT)" : "",
+						 firstlen, first, which == 3 ? " NOT" : "");
+	return buf.data;
+}
+
+/*
+ * Read the operator after the attribute, by the operator table: a symbol,
+ * or keywords with NOT where the operator allows it.  Sets pred->op and
+ * pred->negated and leaves the current token after the operator.
+ */
+static void
+ParseOperator(IcpParser *p, IcpNode *pred)
+{
+	const char *sym = TokenSymbol(p->tok.type);
+	const IcpOpSyntax *first = NULL;
+	const IcpOpSyntax *match = NULL;
+	int			flen;
+
+	if (sym != NULL)
+	{
+		for (int i = 0; i < lengthof(op_syntax); i++)
+			if (op_syntax[i].form != OPF_WORDS && strcmp(op_syntax[i].name, sym) == 0)
+				match = &op_syntax[i];
+		Assert(match != NULL);
+		pred->op = match->op;
+		NextToken(p);
+		return;
+	}
+
+	if (IsKeyword(p, "not"))
+	{
+		pred->negated = true;
+		NextToken(p);
+	}
+	/* the operators whose first keyword this is (and that NOT may precede) */
+	for (int i = 0; i < lengthof(op_syntax) && first == NULL; i++)
+	{
+		const IcpOpSyntax *s = &op_syntax[i];
+
+		if (s->form == OPF_WORDS && IsWord(p, s->name, FirstWordLen(s->name)) &&
+			(!pred->negated || s->negation == OPN_BEFORE))
+			first = s;
+	}
+	if (first == NULL)
+		SyntaxError(p, OperatorHint(pred->negated ? 1 : 0, NULL, 0));
+	flen = FirstWordLen(first->name);
+	NextToken(p);
+
+	/* a second keyword: IS [NOT] NULL, CONTAINS ANY */
+	if (first->negation == OPN_INSIDE && IsKeyword(p, "not"))
+	{
+		pred->negated = true;
+		NextToken(p);
+	}
+	for (int i = 0; i < lengthof(op_syntax) && match == NULL; i++)
+	{
+		const IcpOpSyntax *s = &op_syntax[i];
+		const char *second = s->name + flen + 1;
+
+		if (s->form != OPF_WORDS || strncmp(s->name, first->name, flen) != 0 ||
+			s->name[flen] != ' ')
+			continue;
+		if (IsWord(p, second, FirstWordLen(second)))
+			match = s;
+	}
+	if (match != NULL)
+		NextToken(p);
+	else if (first->name[flen] == '\0')
+		match = first;
+	else
+		SyntaxError(p, OperatorHint(pred->negated ? 3 : 2, first->name, flen));
+	pred->op = match->op;
+}
+
 /* Parse a predicate: attr followed by an operator and its literals */
 static IcpNode *
 ParsePredicate(IcpParser *p)
 {
 	IcpNode    *pred = NewNode(ICP_NODE_PRED);
-	IcpOp		op;
+	const IcpOpSyntax *syn;
 
 	ParseAttr(p, pred);
+	ParseOperator(p, pred);
+	syn = IcpOpSyntaxOf(pred->op);
 
-	switch (p->tok.type)
+	switch (syn->arity)
 	{
-		case TOK_EQ:
-			op = ICP_OP_EQ;
+		case OPA_NONE:
 			break;
-		case TOK_NE:
-			op = ICP_OP_NE;
-			break;
-		case TOK_LT:
-			op = ICP_OP_LT;
-			break;
-		case TOK_LE:
-			op = ICP_OP_LE;
-			break;
-		case TOK_GT:
-			op = ICP_OP_GT;
-			break;
-		case TOK_GE:
-			op = ICP_OP_GE;
-			break;
-		case TOK_REGEX:
-			op = ICP_OP_REGEX;
-			break;
-		case TOK_IREGEX:
-			op = ICP_OP_IREGEX;
-			break;
-		default:
-			if (IsKeyword(p, "not"))
-			{
-				pred->negated = true;
-				NextToken(p);
-				if (IsKeyword(p, "in"))
-					op = ICP_OP_IN;
-				else if (IsKeyword(p, "between"))
-					op = ICP_OP_BETWEEN;
-				else if (IsKeyword(p, "like"))
-					op = ICP_OP_LIKE;
-				else if (IsKeyword(p, "ilike"))
-					op = ICP_OP_ILIKE;
-				else
-					SyntaxError(p, "Expected IN, BETWEEN, LIKE or ILIKE after NOT.");
-			}
-			else if (IsKeyword(p, "in"))
-				op = ICP_OP_IN;
-			else if (IsKeyword(p, "between"))
-				op = ICP_OP_BETWEEN;
-			else if (IsKeyword(p, "like"))
-				op = ICP_OP_LIKE;
-			else if (IsKeyword(p, "ilike"))
-				op = ICP_OP_ILIKE;
-			else if (IsKeyword(p, "is"))
-				op = ICP_OP_IS_NULL;	/* refined below */
-			else if (IsKeyword(p, "contains"))
-				op = ICP_OP_CONTAINS;	/* refined below */
-			else if (IsKeyword(p, "within"))
-				op = ICP_OP_WITHIN;
-			else
-				SyntaxError(p, "Expected a comparison operator, IN, BETWEEN, IS, LIKE, ILIKE, ~, ~*, CONTAINS or WITHIN after the attribute name.");
-			break;
-	}
-	NextToken(p);
-	pred->op = op;
-
-	switch (op)
-	{
-		case ICP_OP_IN:
+		case OPA_LIST:
 			ParseLiteralList(p, pred);
 			break;
-		case ICP_OP_BETWEEN:
+		case OPA_TWO:
 			pred->nlits = 2;
 			pred->lits = palloc(2 * sizeof(IcpLiteral));
 			ParseLiteral(p, &pred->lits[0]);
 			if (!IsKeyword(p, "and"))
-				SyntaxError(p, "BETWEEN is written x BETWEEN low AND high.");
+				SyntaxError(p, psprintf("%s is written x %s low AND high.",
+										syn->name, syn->name));
 			NextToken(p);
 			ParseLiteral(p, &pred->lits[1]);
 			break;
-		case ICP_OP_IS_NULL:
-			if (IsKeyword(p, "not"))
-			{
-				pred->negated = true;
-				NextToken(p);
-			}
-			if (IsKeyword(p, "null"))
-				pred->op = ICP_OP_IS_NULL;
-			else if (IsKeyword(p, "true"))
-				pred->op = ICP_OP_IS_TRUE;
-			else if (IsKeyword(p, "false"))
-				pred->op = ICP_OP_IS_FALSE;
-			else
-				SyntaxError(p, pred->negated ?
-							"Expected NULL, TRUE or FALSE after IS NOT." :
-							"Expected NULL, TRUE or FALSE (optionally preceded by NOT) after IS.");
-			NextToken(p);
-			break;
-		case ICP_OP_CONTAINS:
-			if (IsKeyword(p, "any") || IsKeyword(p, "all"))
-			{
-				pred->op = IsKeyword(p, "any") ? ICP_OP_CONTAINS_ANY :
-					ICP_OP_CONTAINS_ALL;
-				NextToken(p);
-				ParseLiteralList(p, pred);
-			}
+		case OPA_ONE:
+			if (syn->literals == OPL_STRING)
+				ParseStringLiteral(p, pred);
 			else
 			{
 				pred->nlits = 1;
 				pred->lits = palloc(sizeof(IcpLiteral));
 				ParseLiteral(p, &pred->lits[0]);
 			}
-			break;
-		case ICP_OP_LIKE:
-		case ICP_OP_ILIKE:
-		case ICP_OP_REGEX:
-		case ICP_OP_IREGEX:
-		case ICP_OP_WITHIN:
-			ParsePatternLiteral(p, pred);
-			break;
-		default:
-			pred->nlits = 1;
-			pred->lits = palloc(sizeof(IcpLiteral));
-			ParseLiteral(p, &pred->lits[0]);
 			break;
 	}
 	return pred;

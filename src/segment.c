@@ -364,8 +364,7 @@ KnockedOut(IcpRun *run, IcpAccount *acc)
 			continue;
 		run->current = i;
 		t = IcpEvalExpr(run, run->b->rules[i], acc);
-		out = (t == ICP_FALSE ||
-			   (t == ICP_UNKNOWN && cp->missing == ICP_MISSING_PENALIZE));
+		out = IcpOutcomeDisqualifies(cp, &cp->criteria[i], t);
 	}
 	run->current = -1;
 	return out;

@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "compat.h"
 #include "score.h"
 
 PG_FUNCTION_INFO_V1(icp_support);
@@ -137,7 +138,7 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 	 * answers), and make the plan depend on the role, so that a cached plan
 	 * is planned again for a role that may not.
 	 */
-	if (pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+	if (object_aclcheck(ProcedureRelationId, funcid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
 		return NULL;
 	if (root->glob)
 		root->glob->dependsOnRole = true;
