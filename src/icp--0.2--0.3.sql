@@ -51,10 +51,9 @@ BEGIN
             USING ERRCODE = '55000';
     END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_node WHERE groupid OPERATOR(pg_catalog.=) 0) THEN
-        RAISE EXCEPTION 'the Citus coordinator is not in the Citus metadata'
-            USING ERRCODE = '55000',
-                  DETAIL = 'icp reads profiles from a placement on every node, the coordinator''s included, and the coordinator''s profile history is written by its placement''s trigger.',
-                  HINT = 'Run SELECT citus_set_coordinator_host(''<host>'', <port>); first.';
+        RAISE WARNING 'the Citus coordinator is not in the Citus metadata, so it gets no placement of the profile tables'
+            USING DETAIL = 'The coordinator then reads profiles through Citus, without caching them, and keeps no profile history of its own (the workers do).',
+                  HINT = 'Run SELECT citus_set_coordinator_host(''<host>'', <port>); and then SELECT replicate_reference_tables();.';
     END IF;
     SELECT pg_catalog.count(*)::integer INTO done FROM pg_catalog.pg_dist_partition
      WHERE logicalrelid OPERATOR(pg_catalog.=) ANY (ARRAY[profiles, criteria])

@@ -195,6 +195,28 @@ same "icp_funnel on the distributed table" "SELECT * FROM icp_funnel('mid', 'lea
 same "icp_evaluate on the distributed table" "SELECT * FROM icp_evaluate('mid', 'leads', 'won')"
 same "icp_lift on the distributed table" "SELECT * FROM icp_lift('mid', 'leads', 'won', 5)"
 
+log "roles: a reader of the profile tables, and one without"
+sqln 0 dist >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE ROLE icp_reader LOGIN;   -- Citus connects to the workers as the role
+CREATE ROLE icp_outsider LOGIN;
+-- one table per statement: a GRANT touching the shards of leads and then
+-- the reference tables in one transaction needs sequential mode (README)
+GRANT SELECT ON leads TO icp_reader;
+GRANT SELECT ON icp_profiles, icp_criteria TO icp_reader;
+GRANT SELECT ON leads TO icp_outsider;
+SQL
+sqln 0 single >/dev/null <<'SQL'
+GRANT SELECT ON leads, icp_profiles, icp_criteria TO icp_reader;
+GRANT SELECT ON leads TO icp_outsider;
+SQL
+same "a role with SELECT on the profile tables scores by name" \
+	"SET ROLE icp_reader; SELECT id, icp_fit(l, 'mid'), icp_segment(l), icp_grade(l) FROM leads l ORDER BY id"
+got=$(sqln 0 dist -c "SET ROLE icp_outsider; SELECT icp_fit(l, 'mid') FROM leads l" 2>&1) || true
+[[ $got == "ERROR:  permission denied for table icp_profiles"* ]] &&
+	ok "a role without SELECT on the profile tables gets an error on the workers" ||
+	{ not_ok "a role without SELECT on the profile tables gets an error on the workers"; echo "#   got: ${got:0:200}"; }
+
 log "scoring on write"
 TRIGGER="CREATE TRIGGER tleads_score BEFORE INSERT OR UPDATE ON tleads
     FOR EACH ROW EXECUTE FUNCTION icp_score_trigger('mid', 'fit', 'grade', 'segment');"
@@ -299,6 +321,37 @@ for q in "SELECT icp_fit(t, 'p') FROM t" "SELECT icp_segment(t) FROM t" "SELECT 
 		echo "#   got: ${got:0:200}"
 	fi
 done
+
+log "a coordinator outside the Citus metadata (no placement of its own)"
+for i in 0 1 2; do
+	sqln "$i" postgres -c "CREATE DATABASE nocoord" >/dev/null
+	sqln "$i" nocoord -c "SET client_min_messages = warning" -c "CREATE EXTENSION citus" >/dev/null
+done
+sqln 0 nocoord >/dev/null <<<"SET client_min_messages = warning;
+SELECT citus_add_node('127.0.0.1', ${CITUS_PORTS[1]});
+SELECT citus_add_node('127.0.0.1', ${CITUS_PORTS[2]});
+$SCHEMA
+$PROFILES
+SELECT icp_citus_setup();
+SELECT create_distributed_table('leads', 'id');
+$MORE_PROFILES"
+sqln 0 dist -c "COPY leads (id, industry, employees, country, tech_stack, notes, won) TO STDOUT" |
+	sqln 0 nocoord -c "COPY leads (id, industry, employees, country, tech_stack, notes, won) FROM STDIN" >/dev/null
+# nocoord_expect(name, wanted, query): the query gives wanted in "nocoord"
+nocoord_expect()
+{
+	local got
+	got=$(sqln 0 nocoord -c "$3" 2>&1) || true
+	if [[ $got == "$2" ]]; then ok "$1"; else not_ok "$1"; echo "#   got: ${got:0:200}"; fi
+}
+BYVALUE="SELECT count(*), count(*) FILTER (WHERE icp_fit(l, 'mid') IS DISTINCT FROM icp_fit(l, (SELECT icp_profile('mid')))
+    OR icp_grade(l) IS DISTINCT FROM icp_grade(l, (SELECT icp_profile('mid')))
+    OR icp_segment(l) IS DISTINCT FROM icp_segment(l, (SELECT array_agg(icp_profile(name)) FROM icp_profiles WHERE active))) FROM leads l"
+nocoord_expect "without a coordinator placement: by name equals by value" "3000|0" "$BYVALUE"
+sqln 0 nocoord -c "UPDATE icp_criteria SET weight = 1 WHERE profile = 'mid' AND rule = 'employees BETWEEN 50 AND 1000'" >/dev/null
+nocoord_expect "without a coordinator placement: an edit is seen at the next statement" "3000|0" "$BYVALUE"
+nocoord_expect "without a coordinator placement: the coordinator reads the edit too" "t" \
+	"SELECT icp_fit('{\"employees\": 100}'::jsonb, 'mid') = icp_fit('{\"employees\": 100}'::jsonb, (SELECT icp_profile('mid')))"
 
 echo "$PASSED passed, $FAILED failed"
 ((FAILED == 0))
