@@ -106,12 +106,36 @@ COMMENT ON FUNCTION @extschema@.icp_citus_setup() IS
 
 -- Issue 12 (Citus): icp_rescore pushes a Citus table down to its shards.
 
+-- icp_fit and icp_grade over a value, for the one UPDATE that icp_rescore
+-- runs on a Citus table inside a transaction block (or on a reference
+-- table).  Citus pushes an UPDATE down to the shards only when the
+-- functions it calls on the row are IMMUTABLE, so these are marked so.  They
+-- are not, quite: a WITHIN rule reads the clock and literals are read under
+-- the session's settings.  Within the one statement icp_rescore builds
+-- (row arguments, never constants) nothing is folded or cached across
+-- statements, so the answer is icp_fit's; do not use them elsewhere.
+CREATE FUNCTION @extschema@.icp_rescore_fit(account record, profile @extschema@.icp_profile)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_record_value'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_rescore_fit(record, @extschema@.icp_profile) IS
+    'Internal: icp_fit(account, profile) marked IMMUTABLE for the UPDATE icp_rescore pushes down to Citus shards; not for other use';
+
+CREATE FUNCTION @extschema@.icp_rescore_grade(account record, profile @extschema@.icp_profile)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_record_value'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_rescore_grade(record, @extschema@.icp_profile) IS
+    'Internal: icp_grade(account, profile) marked IMMUTABLE for the UPDATE icp_rescore pushes down to Citus shards; not for other use';
+
 -- On Citus a distributed table is rescored where its rows live: each shard
 -- placement runs icp_rescore on its own shard, through a connection of its
 -- own (so its batches commit there), one shard after the other; no row
--- passes through the coordinator.  So it must be CALLed on its own, not in
--- a transaction block (Citus refuses a single pushed-down UPDATE calling a
--- STABLE function on the row).  Returns false (nothing done) for a table
+-- passes through the coordinator.  Inside a transaction block, and for
+-- reference tables, it is one UPDATE that Citus pushes down to every shard
+-- in the caller's transaction.  Returns false (nothing done) for a table
 -- Citus does not manage, which icp_rescore then walks itself.
 -- Called by icp_rescore, with the caller's rights, after its checks.
 CREATE FUNCTION @extschema@.icp_rescore_citus(
@@ -130,6 +154,9 @@ DECLARE
                               JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
                              WHERE e.extname OPERATOR(pg_catalog.=) 'icp');
     method "char";
+    fit_type pg_catalog.text;
+    grade_type pg_catalog.text;
+    changed bigint;
     stmt pg_catalog.text;
     shard record;
     res record;
@@ -146,17 +173,34 @@ BEGIN
         RETURN false;
     END IF;
 
-    -- Citus refuses an UPDATE calling a STABLE function on the row, so
-    -- there is no pushed-down single statement to fall back on
-    IF method OPERATOR(pg_catalog.<>) ALL (ARRAY['h', 'r', 'a']::"char"[]) THEN
-        RAISE EXCEPTION 'icp_rescore: % is a Citus reference or local table', tbl
-            USING ERRCODE = '0A000',
-                  HINT = 'icp_rescore rescores distributed tables shard by shard; rescore a reference table with UPDATE ... SET fit = icp_fit(t, ...) on each node, or give it an icp_score_trigger.';
-    END IF;
-    IF NOT can_commit THEN
-        RAISE EXCEPTION 'icp_rescore: % is a distributed table, rescored shard by shard with a commit on each', tbl
-            USING ERRCODE = '25001',
-                  HINT = 'CALL icp_rescore on its own (autocommit), not inside a transaction block or a function.';
+    -- Inside a transaction block nothing may commit, and a reference (or
+    -- Citus local) table has no shards of its own: one UPDATE in the
+    -- caller's transaction, which Citus pushes down to every shard or
+    -- placement (hence the IMMUTABLE helpers: Citus refuses to push down
+    -- a STABLE function called on the row).
+    IF NOT can_commit OR method OPERATOR(pg_catalog.<>) ALL (ARRAY['h', 'r', 'a']::"char"[]) THEN
+        SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO fit_type FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) fit_column;
+        SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO grade_type FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) grade_column;
+        IF grade_column IS NULL THEN
+            stmt := pg_catalog.format(
+                'UPDATE %1$s AS t SET %2$I = CAST(%3$I.icp_rescore_fit(t, $1) AS %4$s) '
+                'WHERE t.%2$I IS DISTINCT FROM CAST(%3$I.icp_rescore_fit(t, $1) AS %4$s)',
+                tbl, fit_column, nsp, fit_type);
+        ELSE
+            stmt := pg_catalog.format(
+                'UPDATE %1$s AS t SET %2$I = CAST(%3$I.icp_rescore_fit(t, $1) AS %4$s), '
+                '%5$I = CAST(%3$I.icp_rescore_grade(t, $1) AS %6$s) '
+                'WHERE t.%2$I IS DISTINCT FROM CAST(%3$I.icp_rescore_fit(t, $1) AS %4$s) '
+                'OR t.%5$I IS DISTINCT FROM CAST(%3$I.icp_rescore_grade(t, $1) AS %6$s)',
+                tbl, fit_column, nsp, fit_type, grade_column, grade_type);
+        END IF;
+        EXECUTE stmt USING @extschema@.icp_profile(profile);
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        RAISE NOTICE '%', pg_catalog.format('icp_rescore: %s rows of %s updated with profile %L in one statement on its shards',
+                                            changed, tbl, profile);
+        RETURN true;
     END IF;
 
     SELECT pg_catalog.count(*)::integer INTO nshards FROM pg_catalog.pg_dist_shard s
@@ -190,7 +234,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.icp_rescore_citus(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.text, integer, boolean) IS
-    'Internal: icp_rescore on a Citus distributed table, shard by shard on the workers; false for other tables';
+    'Internal: icp_rescore on a Citus table, shard by shard on the workers (one pushed-down UPDATE inside a transaction block or on a reference table); false for other tables';
 
 DROP PROCEDURE @extschema@.icp_rescore(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.text, integer);
 
