@@ -57,6 +57,7 @@
 #include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
@@ -518,6 +519,21 @@ CitusShardOf(Oid relid, int32 *groupid)
 	return shardid;
 }
 
+/* The owner of a relation, InvalidOid when it is gone */
+static Oid
+RelationOwner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+	}
+	return owner;
+}
+
 /*
  * The relation to read one profile table from on this node: the table, or
  * its local placement on Citus.  Sets *through_citus when the table is a
@@ -543,7 +559,11 @@ ReadRelation(Oid relid, const char *relname, bool *through_citus)
 	}
 	placement = get_relname_relid(psprintf("%s_" INT64_FORMAT, relname, shardid),
 								  icp_schema);
-	if (OidIsValid(placement))
+	/*
+	 * A placement belongs to the table's owner: a table of that name planted
+	 * by a role that may create in the schema is not one.
+	 */
+	if (OidIsValid(placement) && RelationOwner(placement) == RelationOwner(relid))
 		return placement;
 	if (groupid != 0)
 		ereport(ERROR,
