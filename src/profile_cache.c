@@ -187,6 +187,22 @@ icp_profiles_changed(PG_FUNCTION_ARGS)
 				 errmsg("icp_profiles_changed() must be called as a trigger")));
 
 	CacheInvalidateRelcache(trigdata->tg_relation);
+
+	/*
+	 * On Citus the trigger fires on each node's placement of the table (a
+	 * name like icp_profiles_102008).  Later queries of this transaction
+	 * read the placement from inside the icp functions they call, which
+	 * Citus cannot see: left alone, it may run some of their shards over
+	 * connections opened after this edit, which do not see it.  Sequential
+	 * mode keeps every multi-shard command of the transaction on the one
+	 * connection per node that holds the edit.
+	 */
+	if (strcmp(RelationGetRelationName(trigdata->tg_relation), "icp_profiles") != 0 &&
+		strcmp(RelationGetRelationName(trigdata->tg_relation), "icp_criteria") != 0 &&
+		GetConfigOption("citus.multi_shard_modify_mode", true, false) != NULL)
+		(void) set_config_option("citus.multi_shard_modify_mode", "sequential",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
 	return PointerGetDatum(NULL);
 }
 
