@@ -3,8 +3,16 @@
 #   make                 build
 #   make install         install into the server named by PG_CONFIG
 #   make installcheck    pg_regress against a running server (PG* variables)
-#   make test            everything from a clean machine: packages, build,
-#                        throwaway cluster, pg_regress and pgTAP
+#   make test            everything from a clean machine: packages, -Werror
+#                        build, throwaway cluster, pg_regress, pgTAP and
+#                        test/checks on this machine's PostgreSQL (15, or
+#                        PG_CONFIG's), then the same on PostgreSQL 17 and 18
+#                        in cached Debian chroots (make test-versions); the
+#                        last line "N passed, N failed" is the total.  CI
+#                        runs this (.ci/run).  ICP_TEST_VERSIONS=no skips 17
+#                        and 18 for a quick run, and says so.
+#   make test-versions   only the PostgreSQL 17 and 18 part (root; chroots
+#                        in /var/cache/icp-versions, ICP_VERSIONS=18 for one)
 #   make demo            the ICP story in the terminal
 #   make bench           performance ratios against hand-written SQL
 #   make check-citus     icp on a throwaway Citus cluster (coordinator and two
@@ -45,10 +53,13 @@ src/icp--$(EXTVERSION).sql: $(SQL_SOURCES) icp.control
 
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo bench valgrind fuzz check-citus
+.PHONY: test test-versions demo bench valgrind fuzz check-citus
 
 test:
 	bash test/run.sh test
+
+test-versions:
+	bash test/versions.sh
 
 demo:
 	bash test/run.sh demo

@@ -28,10 +28,13 @@ UPDATE learn_history SET true_eta = -1.5
     + CASE WHEN funding IS NULL THEN -0.5 ELSE 0 END
     + CASE WHEN partner THEN 0.4 ELSE 0 END;
 ALTER TABLE learn_history ADD COLUMN won boolean;
-UPDATE learn_history SET won = random() < 1 / (1 + exp(-true_eta));
--- train on two thirds, keep a third as the holdout
-CREATE TABLE learn_train AS SELECT * FROM learn_history WHERE id % 3 <> 0;
-CREATE TABLE learn_test AS SELECT * FROM learn_history WHERE id % 3 = 0;
+-- (u, drawn with the row, not random() here: the order in which an UPDATE
+-- meets the rows is the server's, and differs between major versions)
+UPDATE learn_history SET won = u < 1 / (1 + exp(-true_eta));
+-- train on two thirds, keep a third as the holdout; rows stored in id order,
+-- as icp_learn reads them in storage order
+CREATE TABLE learn_train AS SELECT * FROM learn_history WHERE id % 3 <> 0 ORDER BY id;
+CREATE TABLE learn_test AS SELECT * FROM learn_history WHERE id % 3 = 0 ORDER BY id;
 ALTER TABLE learn_train ADD PRIMARY KEY (id);
 
 -- Learn from every column but the outcome, the key (id) and the helpers.

@@ -20,6 +20,11 @@ UPDATE leads_history SET won = random() < 1 / (1 + exp(-(-1.4
     + CASE WHEN country IN ('DE', 'AT', 'CH') THEN 0.5 ELSE 0 END
     + CASE WHEN 'salesforce' = ANY (tech_stack) THEN 0.6 ELSE 0 END
     + CASE WHEN funding IS NULL THEN -0.4 ELSE 0 END)));
+-- The holdout split follows the order icp_learn reads the rows in; where an
+-- UPDATE puts new row versions differs between major versions: store the
+-- rows in id order so that every version learns the same profile.
+ALTER TABLE leads_history ADD PRIMARY KEY (id);
+CLUSTER leads_history USING leads_history_pkey;
 INSERT INTO icp_profiles (name, description) VALUES ('our-hypothesis', 'what sales believes');
 INSERT INTO icp_criteria (profile, rule, weight) VALUES
     ('our-hypothesis', 'industry IN (''software'', ''fintech'')', 40),

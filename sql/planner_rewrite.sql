@@ -58,6 +58,34 @@ SELECT format('CREATE TABLE pr_wide (%s, industry text, employees int)',
 INSERT INTO pr_wide (industry, employees) VALUES ('software', 500);
 SELECT icp_fit(w, 'pr') FROM pr_wide w;
 
+-- a row from the nullable side of a LEFT JOIN, read in an aggregate's
+-- FILTER: the columns are nulled by the same join as the row (since 16 the
+-- planner checks that), and the answers are those of the jsonb form
+SELECT a.industry, count(b.id) AS matched,
+       count(b.id) FILTER (WHERE icp_fit(b, 'pr') >= 50) AS good,
+       count(b.id) FILTER (WHERE icp_fit(to_jsonb(b), 'pr') >= 50) AS good_jsonb
+  FROM pr_leads a LEFT JOIN pr_leads b ON b.id = a.id + 15
+ GROUP BY 1 ORDER BY 1;
+
+-- RETURNING old and new (PostgreSQL 18 syntax, run only there): each call
+-- scores its own version of the row
+DO $$
+DECLARE
+    r record;
+BEGIN
+    IF current_setting('server_version_num')::int >= 180000 THEN
+        EXECUTE $q$UPDATE pr_leads SET employees = 5 WHERE id = 12
+                   RETURNING icp_fit(old, 'pr') AS o, icp_fit(new, 'pr') AS n,
+                             icp_fit(to_jsonb(old), 'pr') AS oj, icp_fit(to_jsonb(new), 'pr') AS nj$q$
+            INTO r;
+        IF r.o IS DISTINCT FROM r.oj OR r.n IS DISTINCT FROM r.nj OR r.o = r.n THEN
+            RAISE EXCEPTION 'RETURNING old/new: % % (jsonb: % %)', r.o, r.n, r.oj, r.nj;
+        END IF;
+        UPDATE pr_leads SET employees = 120 WHERE id = 12;
+    END IF;
+END
+$$;
+
 -- the internal function refuses calls it was not built for
 SELECT icp_fit_columns(1, 'pr'::text, 'pr_leads'::regtype, '(0,1)'::tid, 1);
 SELECT icp_fit_columns(7, 'pr'::text, 0::regtype, '(0,1)'::tid);

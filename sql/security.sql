@@ -66,7 +66,10 @@ CREATE DATABASE regress_icp_trusted OWNER regress_icp_dbowner;
 ALTER SCHEMA public OWNER TO regress_icp_dbowner;
 SET ROLE regress_icp_dbowner;
 CREATE TABLE public.icp_criteria (id int);
+-- (the context, which 18 gives the statement of the script, is not shown)
+\set SHOW_CONTEXT never
 CREATE EXTENSION icp;
+\set SHOW_CONTEXT errors
 DROP TABLE public.icp_criteria;
 CREATE EXTENSION icp;
 SELECT extname, extowner::regrole FROM pg_extension WHERE extname = 'icp';

@@ -38,6 +38,7 @@ typedef struct BindContext
 	IcpCompiled *cp;
 	IcpBinding *b;
 	IcpCriterion *crit;
+	const char *what;			/* the criterion's part being bound, for messages */
 	const char *rowtype;		/* for messages */
 	MemoryContext errcxt;		/* outlives the binding: for error data */
 } BindContext;
@@ -721,16 +722,17 @@ static const IcpBindFn binders[] = {
 StaticAssertDecl(lengthof(binders) == ICP_OP_MAX,
 				 "rule_ops.h must have one line per IcpOp");
 
-/* Bind one predicate */
-static IcpBExpr *
-BindPred(BindContext *ctx, IcpNode *node)
+/*
+ * Resolve where a predicate's (or a decay's) value comes from: the column,
+ * its type, and the jsonb keys to follow from there
+ */
+static void
+BindSource(BindContext *ctx, IcpBExpr *e, IcpNode *node)
 {
-	IcpBExpr   *e = palloc0(sizeof(IcpBExpr));
 	Form_pg_attribute att;
 	int			i;
 
 	e->node = node;
-	e->negated = node->negated;
 
 	if (ctx->b->is_jsonb)
 	{
@@ -758,6 +760,16 @@ BindPred(BindContext *ctx, IcpNode *node)
 	e->keylens = palloc(sizeof(int) * Max(e->nkeys, 1));
 	for (i = 0; i < e->nkeys; i++)
 		e->keylens[i] = strlen(e->keys[i]);
+}
+
+/* Bind one predicate */
+static IcpBExpr *
+BindPred(BindContext *ctx, IcpNode *node)
+{
+	IcpBExpr   *e = palloc0(sizeof(IcpBExpr));
+
+	e->negated = node->negated;
+	BindSource(ctx, e, node);
 
 	/* an operator that only asks whether the value is there */
 	if (binders[node->op - 1] == NULL)
@@ -812,6 +824,41 @@ BindNode(BindContext *ctx, IcpNode *node)
 	return e;
 }
 
+/*
+ * Bind the time attribute a criterion's points decay by: a date,
+ * timestamp or timestamptz column, or a jsonb value read as a timestamptz
+ * (IcpDecayTime).  Date, timestamp and jsonb values become instants under
+ * the session's TimeZone (and DateStyle, for jsonb text), so the binding
+ * depends on those settings.
+ */
+static IcpBExpr *
+BindDecay(BindContext *ctx, IcpCriterion *c)
+{
+	IcpBExpr   *e = palloc0(sizeof(IcpBExpr));
+	IcpNode    *node = palloc0(sizeof(IcpNode));
+
+	/* the attribute as a predicate node, for lookups and messages */
+	node->tag = ICP_NODE_PRED;
+	node->op = ICP_OP_IS_NULL;
+	node->npath = c->decay_npath;
+	node->path = c->decay_path;
+	BindSource(ctx, e, node);
+	e->kind = EK_DECAY_TIME;
+	if (ctx->b->is_jsonb || e->typid == JSONBOID)
+		e->typid = JSONBOID;
+	else if (e->typid != DATEOID && e->typid != TIMESTAMPOID &&
+			 e->typid != TIMESTAMPTZOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("decay_on column \"%s\" must be of type date, timestamp or timestamptz, but it is of type %s",
+						PathText(node),
+						format_type_be(TupleDescAttr(ctx->b->tupdesc, e->attno)->atttypid)),
+				 errhint("Points decay by the age of a time attribute, such as the time of the last visit.")));
+	if (e->typid != TIMESTAMPTZOID)
+		ctx->b->deps |= ICP_DEP_DATETIME;
+	return e;
+}
+
 /* Bind every criterion, re-raising errors with the profile and criterion named */
 static void
 BindCriteria(BindContext *ctx)
@@ -825,9 +872,18 @@ BindCriteria(BindContext *ctx)
 		MemoryContext bcxt = CurrentMemoryContext;
 
 		ctx->crit = &cp->criteria[i];
+		ctx->what = ctx->crit->rule_text;
 		PG_TRY();
 		{
 			ctx->b->rules[i] = BindNode(ctx, cp->criteria[i].rule);
+			if (ctx->crit->decays)
+			{
+				ctx->what = psprintf("decay_on %s", ctx->crit->decay_on);
+				if (ctx->b->decay == NULL)
+					ctx->b->decay = palloc0(sizeof(IcpBExpr *) * cp->ncriteria);
+				ctx->b->decay[i] = BindDecay(ctx, ctx->crit);
+				ctx->b->ndecay++;
+			}
 		}
 		PG_CATCH();
 		{
@@ -844,7 +900,7 @@ BindCriteria(BindContext *ctx)
 				: psprintf("criterion %d", i + 1);
 			edata->message = psprintf("profile \"%s\", %s (%s): %s",
 									  cp->name ? cp->name : "(value)", crit,
-									  ctx->crit->rule_text, edata->message);
+									  ctx->what, edata->message);
 			MemoryContextSwitchTo(bcxt);
 			ReThrowError(edata);
 		}

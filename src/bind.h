@@ -56,7 +56,8 @@ typedef enum IcpEvalKind
 	EK_PATTERN,					/* LIKE / ILIKE / ~ / ~* via the type's operator */
 	EK_ARRAY_CONTAINS,			/* CONTAINS [ANY | ALL] on an array */
 	EK_WITHIN,					/* date/timestamp within an interval before now */
-	EK_DYNAMIC					/* jsonb value: decided at run time */
+	EK_DYNAMIC,					/* jsonb value: decided at run time */
+	EK_DECAY_TIME				/* not a predicate: a decay's time attribute */
 } IcpEvalKind;
 
 /* A constant as bytes, for EK_BYTES_SET and array element matching */
@@ -158,6 +159,9 @@ typedef struct IcpBinding
 	IcpBExpr  **rules;			/* one per criterion */
 	int			nwithin;
 	IcpBExpr  **within;
+	int			ndecay;			/* criteria that decay */
+	IcpBExpr  **decay;			/* per criterion, its time attribute or NULL;
+								 * NULL when none decays */
 } IcpBinding;
 
 /*
@@ -172,7 +176,9 @@ typedef struct IcpRun
 	TimestampTz within_now;		/* now() the bounds below were computed for */
 	TimestampTz *within_lo;		/* per WITHIN predicate of b */
 	TimestampTz *within_hi;
+	TimestampTz now;			/* transaction start, for decay ages */
 	int			current;		/* criterion being evaluated, for messages */
+	bool		in_decay;		/* reading its decay time, for messages */
 } IcpRun;
 
 /* Result of scoring one account */
@@ -229,6 +235,9 @@ extern void IcpRunSet(IcpRun *run, IcpCompiled *cp, IcpBinding *b);
 extern void IcpRunRelease(IcpRun *run);
 extern bool IcpParseIsoTimestamp(const char *s, int len, TimestampTz *result);
 extern IcpTri IcpEvalExpr(IcpRun *run, IcpBExpr *e, IcpAccount *acc);
+extern IcpTri IcpEvalCriterion(IcpRun *run, int i, IcpAccount *acc, double *factor);
+extern bool IcpDecayAge(IcpRun *run, int i, IcpAccount *acc, TimestampTz *ts,
+						double *age_secs, double *factor);
 extern void IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res,
 							IcpTri *outcomes);
 extern void IcpPrepareRun(IcpRun *run);
@@ -245,5 +254,7 @@ extern void IcpFinishScore(const IcpCompiled *cp, const IcpSums *sums,
 extern void IcpDescribeValues(StringInfo buf, IcpRun *run, IcpBExpr *e,
 							  IcpAccount *acc);
 extern void IcpScoringErrorCallback(void *arg);
+extern void IcpDescribeDecay(StringInfo buf, IcpRun *run, int i, IcpAccount *acc,
+							 double *factor);
 
 #endif							/* ICP_BIND_H */

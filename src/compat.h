@@ -20,6 +20,8 @@
 #include "catalog/pg_namespace_d.h"
 #include "catalog/pg_proc_d.h"
 #include "fmgr.h"
+#include "nodes/bitmapset.h"
+#include "nodes/makefuncs.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/datetime.h"
@@ -27,6 +29,8 @@
 
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
+/* 16 moved the varlena macros (VARSIZE, VARDATA...) out of postgres.h */
+#include "varatt.h"
 #endif
 
 /*
@@ -75,6 +79,29 @@ object_aclcheck(Oid classid, Oid objectid, Oid roleid, AclMode mode)
 	return ACLCHECK_NO_PRIV;	/* keep the compiler quiet */
 }
 #endif
+
+/*
+ * A Var for column attno of the relation whose whole-row Var is row, to
+ * stand for that column wherever row stands.  16 gave Vars the outer joins
+ * that can null them (varnullingrels: a row from the nullable side of a LEFT
+ * JOIN), 18 whether RETURNING reads the old or the new row
+ * (varreturningtype); the column carries the same as the row.
+ */
+static inline Var *
+IcpMakeColumnVar(const Var *row, AttrNumber attno, Oid type, int32 typmod,
+				 Oid collation)
+{
+	Var		   *v = makeVar(row->varno, attno, type, typmod, collation,
+							row->varlevelsup);
+
+#if PG_VERSION_NUM >= 160000
+	v->varnullingrels = bms_copy(row->varnullingrels);
+#endif
+#if PG_VERSION_NUM >= 180000
+	v->varreturningtype = row->varreturningtype;
+#endif
+	return v;
+}
 
 /*
  * 16 gave DecodeDateTime an extra argument for details of an error;

@@ -310,7 +310,8 @@ IcpRunRelease(IcpRun *run)
 }
 
 /*
- * Compute the WITHIN bounds when now() (the transaction start) has moved.
+ * Compute the WITHIN bounds when now() (the transaction start) has moved,
+ * and note now() for decay ages.
  * TimeZone is part of the binding's settings, so a change of it brings a
  * new binding and new bounds.
  */
@@ -321,10 +322,12 @@ IcpPrepareRun(IcpRun *run)
 	TimestampTz now;
 	int			i;
 
-	if (b->nwithin == 0)
+	run->in_decay = false;		/* an error may have left it set */
+	if (b->nwithin == 0 && b->ndecay == 0)
 		return;
 	now = GetCurrentTransactionStartTimestamp();
-	if (run->within_now == now)
+	run->now = now;
+	if (b->nwithin == 0 || run->within_now == now)
 		return;
 	for (i = 0; i < b->nwithin; i++)
 	{
@@ -875,6 +878,124 @@ IcpEvalExpr(IcpRun *run, IcpBExpr *e, IcpAccount *acc)
 	return EvalTyped(run, e, acc->values[e->attno], acc);
 }
 
+/*
+ * The time a decay reads, as a timestamptz: false when it is unknown (NULL,
+ * a missing key, JSON null).  Dates and timestamps are read in the
+ * session's time zone, as now() - x reads them in SQL; a JSON string is
+ * read as timestamptz input reads it, and anything else in JSON is an
+ * error naming the attribute.
+ */
+static bool
+IcpDecayTime(IcpBExpr *e, IcpAccount *acc, TimestampTz *ts)
+{
+	if (e->typid == JSONBOID)
+	{
+		JsonbValue	v;
+		MemoryContext old;
+
+		if (!FetchJson(e, acc, &v))
+			return false;
+		if (v.type != jbvString)
+		{
+			StringInfoData path;
+
+			initStringInfo(&path);
+			IcpAppendAttrPath(&path, e->node->npath, e->node->path);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("decay_on attribute %s is a JSON %s, not a time",
+							path.data, JsonTypeName(&v)),
+					 errhint("Store the time as a JSON string that timestamptz input reads, such as \"2026-11-30T10:00:00Z\".")));
+		}
+		old = MemoryContextSwitchTo(acc->reader->rowcxt);
+		*ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+													  CStringGetDatum(pnstrdup(v.val.string.val,
+																			   v.val.string.len)),
+													  ObjectIdGetDatum(InvalidOid),
+													  Int32GetDatum(-1)));
+		MemoryContextSwitchTo(old);
+		return true;
+	}
+	if (acc->isnull[e->attno])
+		return false;
+	*ts = AsTimestampTz(e->typid, acc->values[e->attno]);
+	return true;
+}
+
+/*
+ * The decay factor of an age: 0.5 ^ (age / half-life), 1 for an age of
+ * zero or less (a time in the future does not decay).  +infinity is in the
+ * future; -infinity is infinitely old and decays to 0.
+ */
+static inline double
+DecayFactor(double age_secs, double half_life_secs)
+{
+	if (!(age_secs > 0))
+		return 1.0;
+	return pow(0.5, age_secs / half_life_secs);
+}
+
+/* Seconds from ts to now (negative for a time in the future) */
+static inline double
+AgeSeconds(TimestampTz now, TimestampTz ts)
+{
+	if (TIMESTAMP_IS_NOEND(ts))
+		return -INFINITY;
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+		return INFINITY;
+	return ((double) now - (double) ts) / USECS_PER_SEC;
+}
+
+/*
+ * Evaluate criterion i with its decay.  A TRUE criterion that decays earns
+ * its weight times *factor, from the age of its time; when that time is
+ * unknown its points are unknown, and so is the criterion.  FALSE and
+ * UNKNOWN outcomes earn nothing and do not look at the time.  *factor is 1
+ * without decay.  IcpPrepareRun must have run.
+ */
+IcpTri
+IcpEvalCriterion(IcpRun *run, int i, IcpAccount *acc, double *factor)
+{
+	IcpBinding *b = run->b;
+	IcpTri		t = IcpEvalExpr(run, b->rules[i], acc);
+	IcpBExpr   *d;
+	TimestampTz ts;
+
+	*factor = 1.0;
+	if (t != ICP_TRUE || b->decay == NULL || (d = b->decay[i]) == NULL)
+		return t;
+	run->in_decay = true;
+	if (!IcpDecayTime(d, acc, &ts))
+	{
+		run->in_decay = false;
+		return ICP_UNKNOWN;
+	}
+	run->in_decay = false;
+	*factor = DecayFactor(AgeSeconds(run->now, ts),
+						  run->cp->criteria[i].half_life_secs);
+	return t;
+}
+
+/*
+ * For explain: the time, age and factor of criterion i's decay; false when
+ * the criterion does not decay or its time is unknown.
+ */
+bool
+IcpDecayAge(IcpRun *run, int i, IcpAccount *acc, TimestampTz *ts,
+			double *age_secs, double *factor)
+{
+	IcpBExpr   *d;
+
+	if (run->b->decay == NULL || (d = run->b->decay[i]) == NULL)
+		return false;
+	IcpPrepareRun(run);
+	if (!IcpDecayTime(d, acc, ts))
+		return false;
+	*age_secs = AgeSeconds(run->now, *ts);
+	*factor = DecayFactor(*age_secs, run->cp->criteria[i].half_life_secs);
+	return true;
+}
+
 /* Grade of a fit under the profile's thresholds */
 char
 IcpGradeFor(IcpCompiled *cp, double fit)
@@ -1048,12 +1169,16 @@ IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res, IcpTri *outcomes)
 	for (i = 0; i < cp->ncriteria; i++)
 	{
 		IcpTri		t;
+		double		factor = 1.0;
 
 		run->current = i;
-		t = IcpEvalExpr(run, b->rules[i], acc);
+		if (b->decay == NULL)
+			t = IcpEvalExpr(run, b->rules[i], acc);
+		else
+			t = IcpEvalCriterion(run, i, acc, &factor);
 		if (outcomes)
 			outcomes[i] = t;
-		IcpAddOutcome(cp, &cp->criteria[i], t, 1.0, &sums);
+		IcpAddOutcome(cp, &cp->criteria[i], t, factor, &sums);
 	}
 	run->current = -1;
 	IcpFinishScore(cp, &sums, res);
@@ -1075,7 +1200,12 @@ IcpScoringErrorCallback(void *arg)
 		return;
 	}
 	c = &cp->criteria[run->current];
-	if (c->id != 0)
+	if (run->in_decay && c->decays)
+		errcontext("scoring with icp profile \"%s\", criterion %lld (%s), reading its decay_on %s",
+				   cp->name ? cp->name : "(value)",
+				   (long long) (c->id != 0 ? c->id : run->current + 1),
+				   c->rule_text, c->decay_on);
+	else if (c->id != 0)
 		errcontext("scoring with icp profile \"%s\", criterion %lld (%s)",
 				   cp->name ? cp->name : "(value)", (long long) c->id, c->rule_text);
 	else
@@ -1156,4 +1286,40 @@ IcpDescribeValues(StringInfo buf, IcpRun *run, IcpBExpr *e, IcpAccount *acc)
 
 	DescribeTree(buf, e, acc, &seen);
 	list_free(seen);
+}
+
+/*
+ * Append the time a decaying criterion reads, its age at now() and the
+ * factor its points are multiplied by: ", last_seen=... (age 3 days, decay
+ * 0.933)"; *factor receives the factor (1 when the time is unknown).
+ */
+void
+IcpDescribeDecay(StringInfo buf, IcpRun *run, int i, IcpAccount *acc,
+				 double *factor)
+{
+	IcpBExpr   *d = run->b->decay ? run->b->decay[i] : NULL;
+	TimestampTz ts;
+	double		age;
+
+	*factor = 1.0;
+	if (d == NULL)
+		return;
+	DescribeOne(buf, d, acc);
+	if (!IcpDecayAge(run, i, acc, &ts, &age, factor))
+	{
+		appendStringInfoString(buf, " (age unknown)");
+		return;
+	}
+	if (TIMESTAMP_NOT_FINITE(ts))
+		appendStringInfo(buf, " (age %s", TIMESTAMP_IS_NOEND(ts) ? "-infinity" : "infinity");
+	else
+	{
+		Datum		iv = DirectFunctionCall2(timestamp_mi,
+											 TimestampTzGetDatum(run->now),
+											 TimestampTzGetDatum(ts));
+
+		appendStringInfo(buf, " (age %s",
+						 DatumGetCString(DirectFunctionCall1(interval_out, iv)));
+	}
+	appendStringInfo(buf, ", decay %.6g)", *factor);
 }

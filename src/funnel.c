@@ -182,7 +182,7 @@ icp_funnel(PG_FUNCTION_ARGS)
 		Datum		args[1] = {value};
 
 		portal = SPI_cursor_open_with_args(NULL,
-										   psprintf("SELECT %s.icp_outcomes(s, $1) FROM %s AS s",
+										   psprintf("SELECT %s.icp_outcomes(s.*, $1) FROM %s AS s",
 													nsp, quote_qualified_identifier(relnsp, relname)),
 										   1, argtypes, args, NULL, true, 0);
 	}

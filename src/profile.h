@@ -18,7 +18,17 @@
 
 #include "rule.h"
 
+/*
+ * Version 1: criteria without decay (icp 0.1, 0.2).  Version 2 (0.3) lets a
+ * criterion carry a decay (ICP_CRITERION_DECAY).  A value is written as
+ * version 1 whenever none of its criteria decays, so values without decay
+ * keep the bytes they always had; both versions are read.
+ */
 #define ICP_PROFILE_FORMAT_VERSION 1
+#define ICP_PROFILE_FORMAT_DECAY 2
+
+/* Longest half-life, in years of 365.25 days (as for WITHIN intervals) */
+#define ICP_HALF_LIFE_MAX_YEARS ICP_WITHIN_MAX_YEARS
 
 /*
  * Largest absolute value of a criterion's weight and of a profile's bias.
@@ -49,8 +59,10 @@ typedef enum IcpMissing
 /*
  * Fixed part of a serialized profile.  It is followed by the name bytes
  * (name_len, no terminator) and then, for each criterion, an
- * IcpCriterionHeader and the rule's serialized bytes (rule_len).  Fields are
- * read with memcpy, so the varlena needs no particular alignment of its parts.
+ * IcpCriterionHeader, the rule's serialized bytes (rule_len) and, when the
+ * criterion decays (version 2), an IcpDecayHeader and the decay attribute's
+ * canonical text (attr_len bytes).  Fields are read with memcpy, so the
+ * varlena needs no particular alignment of its parts.
  */
 typedef struct IcpProfileHeader
 {
@@ -71,8 +83,31 @@ typedef struct IcpCriterionHeader
 	double		weight;
 	int32		rule_len;
 	uint8		required;
-	uint8		pad[3];
+	uint8		flags;			/* ICP_CRITERION_*; always 0 in version 1 */
+	uint8		pad[2];
 } IcpCriterionHeader;
+
+#define ICP_CRITERION_DECAY 0x01
+
+/* The decay of a criterion in a serialized profile */
+typedef struct IcpDecayHeader
+{
+	int64		time;			/* half-life: microseconds part */
+	int32		day;			/* days part */
+	int32		month;			/* months part */
+	int32		attr_len;		/* bytes of the attribute text that follow */
+	int32		pad;
+} IcpDecayHeader;
+
+/*
+ * A criterion's decay as IcpBuildProfileDecay takes it: the attribute as
+ * the rule language writes it and the half-life.
+ */
+typedef struct IcpDecaySpec
+{
+	const char *decay_on;		/* NULL: the criterion does not decay */
+	Interval	half_life;
+} IcpDecaySpec;
 
 typedef struct varlena IcpProfile;
 
@@ -87,6 +122,13 @@ typedef struct IcpCriterion
 	bool		required;
 	IcpNode    *rule;			/* deserialized tree */
 	char	   *rule_text;		/* canonical text, for messages and explain */
+	/* decay: TRUE earns weight * 0.5 ^ (age / half_life) */
+	bool		decays;
+	char	   *decay_on;		/* canonical attribute text */
+	int			decay_npath;	/* its names */
+	char	  **decay_path;
+	Interval	half_life;
+	double		half_life_secs; /* as extract(epoch from half_life) */
 } IcpCriterion;
 
 struct IcpBinding;
@@ -126,6 +168,13 @@ extern IcpProfile *IcpBuildProfile(const char *name, IcpKind kind, IcpModel mode
 								   const double *thresholds, int ncriteria,
 								   const int64 *ids, const double *weights,
 								   const bool *required, IcpRule **rules);
+extern IcpProfile *IcpBuildProfileDecay(const char *name, IcpKind kind, IcpModel model,
+										IcpMissing missing, double bias,
+										const double *thresholds, int ncriteria,
+										const int64 *ids, const double *weights,
+										const bool *required, IcpRule **rules,
+										const IcpDecaySpec *decays);
+extern double IcpIntervalSeconds(const Interval *iv);
 
 /* profile_cache.c */
 extern Oid	IcpExtensionSchema(void);

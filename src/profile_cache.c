@@ -742,14 +742,22 @@ IcpLoadProfileValue(const char *name, bool missing_ok, bool *active)
 		double	   *weights;
 		bool	   *required;
 		IcpRule   **rules;
+		IcpDecaySpec *decays;
+		Oid			crit;
+		bool		has_decay;
 
 		deconstruct_array(tarr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 						  &telems, NULL, &nt);
 		for (i = 0; i < 3; i++)
 			thresholds[i] = i < nt ? DatumGetFloat8(telems[i]) : 0;
 
-		query = psprintf("SELECT id, rule, weight, required FROM %s "
+		/* a database not yet updated to 0.3 has no decay columns */
+		crit = get_relname_relid("icp_criteria", IcpExtensionSchema());
+		has_decay = OidIsValid(crit) &&
+			get_attnum(crit, "decay_on") != InvalidAttrNumber;
+		query = psprintf("SELECT id, rule, weight, required, %s FROM %s "
 						 "WHERE profile OPERATOR(pg_catalog.=) $1 ORDER BY id",
+						 has_decay ? "decay_on, half_life" : "NULL::pg_catalog.text, NULL::pg_catalog.interval",
 						 QualifiedTable("icp_criteria"));
 		ret = SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 0);
 		if (ret != SPI_OK_SELECT)
@@ -759,6 +767,7 @@ IcpLoadProfileValue(const char *name, bool missing_ok, bool *active)
 		weights = palloc(sizeof(double) * Max(n, 1));
 		required = palloc(sizeof(bool) * Max(n, 1));
 		rules = palloc(sizeof(IcpRule *) * Max(n, 1));
+		decays = palloc0(sizeof(IcpDecaySpec) * Max(n, 1));
 		td = SPI_tuptable->tupdesc;
 		for (i = 0; i < n; i++)
 		{
@@ -767,15 +776,29 @@ IcpLoadProfileValue(const char *name, bool missing_ok, bool *active)
 			rules[i] = DatumGetIcpRuleP(SPI_getbinval(tup, td, 2, &isnull));
 			weights[i] = DatumGetFloat8(SPI_getbinval(tup, td, 3, &isnull));
 			required[i] = DatumGetBool(SPI_getbinval(tup, td, 4, &isnull));
+			decays[i].decay_on = SPI_getvalue(tup, td, 5);
+			if (decays[i].decay_on != NULL)
+			{
+				Datum		hl = SPI_getbinval(tup, td, 6, &isnull);
+
+				/* the table's check constraint pairs the two columns */
+				if (isnull)
+					ereport(ERROR,
+							(errcode(ERRCODE_NOT_NULL_VIOLATION),
+							 errmsg("criterion " INT64_FORMAT " of icp profile \"%s\" has decay_on but no half_life",
+									ids[i], name)));
+				decays[i].half_life = *DatumGetIntervalP(hl);
+			}
 		}
 		{
 			MemoryContext spi = MemoryContextSwitchTo(caller);
 
-			result = IcpBuildProfile(name,
+			result = IcpBuildProfileDecay(name,
 									 SettingValue(kind, "exclude") ? ICP_KIND_EXCLUDE : ICP_KIND_IDEAL,
 									 SettingValue(model, "logistic") ? ICP_MODEL_LOGISTIC : ICP_MODEL_POINTS,
 									 SettingValue(missing, "penalize") ? ICP_MISSING_PENALIZE : ICP_MISSING_IGNORE,
-									 bias, thresholds, n, ids, weights, required, rules);
+									 bias, thresholds, n, ids, weights, required, rules,
+										  decays);
 			MemoryContextSwitchTo(spi);
 		}
 		if (active)

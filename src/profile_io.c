@@ -17,11 +17,13 @@
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "profile.h"
 
@@ -130,6 +132,92 @@ ValidateProfileSettings(double bias, const double *t)
 						 "For example [80, 60, 40]: A from 80, B from 60, C from 40, D below.");
 }
 
+/*
+ * A half-life in seconds, as extract(epoch from half_life) counts it: a
+ * day is 24 hours, a month 30 days, a year 365.25 days.
+ */
+double
+IcpIntervalSeconds(const Interval *iv)
+{
+	return iv->time / (double) USECS_PER_SEC +
+		((double) DAYS_PER_YEAR * SECS_PER_DAY) * (iv->month / MONTHS_PER_YEAR) +
+		((double) DAYS_PER_MONTH * SECS_PER_DAY) * (iv->month % MONTHS_PER_YEAR) +
+		(double) SECS_PER_DAY * iv->day;
+}
+
+/* The interval as ISO 8601 text (P1Y2M3DT4H), which every IntervalStyle reads */
+static char *
+IntervalIsoText(const Interval *iv)
+{
+	struct pg_itm itm;
+	char		buf[MAXDATELEN + 1];
+
+	interval2itm(*iv, &itm);
+	EncodeInterval(&itm, INTSTYLE_ISO_8601, buf);
+	return pstrdup(buf);
+}
+
+/*
+ * Check a half-life: more than zero and at most ICP_HALF_LIFE_MAX_YEARS
+ * seconds as IcpIntervalSeconds counts them (22023 otherwise).
+ */
+static void
+CheckHalfLife(const Interval *iv, int64 id, int index, const char *name)
+{
+	double		secs = IcpIntervalSeconds(iv);
+
+	if (!(secs > 0) ||
+		secs > ICP_HALF_LIFE_MAX_YEARS * DAYS_PER_YEAR * SECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("half_life of %s is out of range in %s",
+						CriterionLabel(id, index), ProfileLabel(name)),
+				 errdetail("The half-life is %s; it must be longer than zero and at most %d years.",
+						   IntervalIsoText(iv), ICP_HALF_LIFE_MAX_YEARS),
+				 errhint("Write a half-life such as '30 days': points earned that long ago count half.")));
+}
+
+/* Error context while reading a criterion's decay attribute */
+typedef struct DecayContextArg
+{
+	int64		id;
+	int			index;
+	const char *name;
+} DecayContextArg;
+
+/* errcontext: which criterion's decay_on was being read */
+static void
+DecayErrorCallback(void *arg)
+{
+	DecayContextArg *d = (DecayContextArg *) arg;
+
+	errcontext("decay_on of %s in %s", CriterionLabel(d->id, d->index),
+			   ProfileLabel(d->name));
+}
+
+/*
+ * Parse a decay attribute (as the rule language writes one) and return its
+ * names and canonical text; syntax errors name the profile and criterion.
+ */
+static char *
+ReadDecayAttribute(const char *text, int len, int64 id, int index,
+				   const char *name, int *npath, char ***path)
+{
+	ErrorContextCallback errcb;
+	DecayContextArg arg = {id, index, name};
+	StringInfoData buf;
+
+	errcb.callback = DecayErrorCallback;
+	errcb.arg = &arg;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	IcpParseAttribute(text, len, npath, path);
+	error_context_stack = errcb.previous;
+	initStringInfo(&buf);
+	IcpAppendAttrPath(&buf, *npath, *path);
+	return buf.data;
+}
+
 /* Serialize a profile from its parts into a fresh varlena */
 IcpProfile *
 IcpBuildProfile(const char *name, IcpKind kind, IcpModel model,
@@ -137,16 +225,34 @@ IcpBuildProfile(const char *name, IcpKind kind, IcpModel model,
 				int ncriteria, const int64 *ids, const double *weights,
 				const bool *required, IcpRule **rules)
 {
+	return IcpBuildProfileDecay(name, kind, model, missing, bias, thresholds,
+								ncriteria, ids, weights, required, rules, NULL);
+}
+
+/*
+ * Serialize a profile from its parts, decays included (decays may be NULL:
+ * no criterion decays), into a fresh varlena
+ */
+IcpProfile *
+IcpBuildProfileDecay(const char *name, IcpKind kind, IcpModel model,
+					 IcpMissing missing, double bias, const double *thresholds,
+					 int ncriteria, const int64 *ids, const double *weights,
+					 const bool *required, IcpRule **rules,
+					 const IcpDecaySpec *decays)
+{
 	StringInfoData buf;
 	IcpProfileHeader hdr;
+	bool		any_decay = false;
 	int			i;
 
 	if (thresholds == NULL)
 		thresholds = default_thresholds;
 	ValidateProfileSettings(bias, thresholds);
+	for (i = 0; decays && i < ncriteria; i++)
+		any_decay |= (decays[i].decay_on != NULL);
 
 	memset(&hdr, 0, sizeof(hdr));
-	hdr.version = ICP_PROFILE_FORMAT_VERSION;
+	hdr.version = any_decay ? ICP_PROFILE_FORMAT_DECAY : ICP_PROFILE_FORMAT_VERSION;
 	hdr.kind = (uint8) kind;
 	hdr.model = (uint8) model;
 	hdr.missing = (uint8) missing;
@@ -172,8 +278,28 @@ IcpBuildProfile(const char *name, IcpKind kind, IcpModel model,
 		ch.weight = weights[i];
 		ch.required = required[i] ? 1 : 0;
 		ch.rule_len = VARSIZE_ANY_EXHDR(rules[i]);
+		if (decays && decays[i].decay_on != NULL)
+			ch.flags |= ICP_CRITERION_DECAY;
 		appendBinaryStringInfo(&buf, (char *) &ch, sizeof(ch));
 		appendBinaryStringInfo(&buf, VARDATA_ANY(rules[i]), ch.rule_len);
+		if (ch.flags & ICP_CRITERION_DECAY)
+		{
+			IcpDecayHeader dh;
+			int			npath;
+			char	  **path;
+			char	   *attr;
+
+			attr = ReadDecayAttribute(decays[i].decay_on, strlen(decays[i].decay_on),
+									  ch.id, i, name, &npath, &path);
+			CheckHalfLife(&decays[i].half_life, ch.id, i, name);
+			memset(&dh, 0, sizeof(dh));
+			dh.time = decays[i].half_life.time;
+			dh.day = decays[i].half_life.day;
+			dh.month = decays[i].half_life.month;
+			dh.attr_len = strlen(attr);
+			appendBinaryStringInfo(&buf, (char *) &dh, sizeof(dh));
+			appendBinaryStringInfo(&buf, attr, dh.attr_len);
+		}
 	}
 	SET_VARSIZE(buf.data, buf.len);
 	return (IcpProfile *) buf.data;
@@ -194,7 +320,8 @@ ReportCorruptProfile(void)
  */
 typedef void (*CriterionVisitor) (void *arg, int index,
 								  const IcpCriterionHeader *ch,
-								  const char *rule, int rule_len);
+								  const char *rule, int rule_len,
+								  const IcpDecayHeader *dh, const char *attr);
 
 static const char *
 WalkProfile(const IcpProfile *value, IcpProfileHeader *hdr,
@@ -209,7 +336,8 @@ WalkProfile(const IcpProfile *value, IcpProfileHeader *hdr,
 		ReportCorruptProfile();
 	memcpy(hdr, p, sizeof(IcpProfileHeader));
 	p += sizeof(IcpProfileHeader);
-	if (hdr->version != ICP_PROFILE_FORMAT_VERSION || hdr->ncriteria < 0 ||
+	if ((hdr->version != ICP_PROFILE_FORMAT_VERSION &&
+		 hdr->version != ICP_PROFILE_FORMAT_DECAY) || hdr->ncriteria < 0 ||
 		hdr->name_len < -1 || hdr->name_len > end - p)
 		ReportCorruptProfile();
 	name = hdr->name_len >= 0 ? p : NULL;
@@ -218,6 +346,9 @@ WalkProfile(const IcpProfile *value, IcpProfileHeader *hdr,
 	for (i = 0; i < hdr->ncriteria; i++)
 	{
 		IcpCriterionHeader ch;
+		IcpDecayHeader dh;
+		const char *rule;
+		const char *attr = NULL;
 
 		if (end - p < (long) sizeof(ch))
 			ReportCorruptProfile();
@@ -225,9 +356,24 @@ WalkProfile(const IcpProfile *value, IcpProfileHeader *hdr,
 		p += sizeof(ch);
 		if (ch.rule_len < 1 || ch.rule_len > end - p)
 			ReportCorruptProfile();
-		if (visit)
-			visit(arg, i, &ch, p, ch.rule_len);
+		rule = p;
 		p += ch.rule_len;
+		if ((ch.flags & ~ICP_CRITERION_DECAY) != 0 ||
+			(ch.flags != 0 && hdr->version < ICP_PROFILE_FORMAT_DECAY))
+			ReportCorruptProfile();
+		if (ch.flags & ICP_CRITERION_DECAY)
+		{
+			if (end - p < (long) sizeof(dh))
+				ReportCorruptProfile();
+			memcpy(&dh, p, sizeof(dh));
+			p += sizeof(dh);
+			if (dh.attr_len < 1 || dh.attr_len > end - p)
+				ReportCorruptProfile();
+			attr = p;
+			p += dh.attr_len;
+		}
+		if (visit)
+			visit(arg, i, &ch, rule, ch.rule_len, attr ? &dh : NULL, attr);
 	}
 	if (p != end)
 		ReportCorruptProfile();
@@ -252,7 +398,8 @@ typedef struct JsonOutState
 /* Append one criterion as a JSON object */
 static void
 CriterionToJson(void *arg, int index, const IcpCriterionHeader *ch,
-				const char *rule, int rule_len)
+				const char *rule, int rule_len,
+				const IcpDecayHeader *dh, const char *attr)
 {
 	JsonOutState *st = (JsonOutState *) arg;
 	StringInfoData text;
@@ -269,7 +416,20 @@ CriterionToJson(void *arg, int index, const IcpCriterionHeader *ch,
 	escape_json(st->buf, text.data);
 	appendStringInfoString(st->buf, ", \"weight\": ");
 	AppendDouble(st->buf, ch->weight);
-	appendStringInfo(st->buf, ", \"required\": %s}", ch->required ? "true" : "false");
+	appendStringInfo(st->buf, ", \"required\": %s", ch->required ? "true" : "false");
+	if (dh)
+	{
+		Interval	iv;
+
+		iv.time = dh->time;
+		iv.day = dh->day;
+		iv.month = dh->month;
+		appendStringInfoString(st->buf, ", \"decay_on\": ");
+		escape_json(st->buf, pnstrdup(attr, dh->attr_len));
+		appendStringInfoString(st->buf, ", \"half_life\": ");
+		escape_json(st->buf, IntervalIsoText(&iv));
+	}
+	appendStringInfoChar(st->buf, '}');
 	pfree(text.data);
 }
 
@@ -439,6 +599,7 @@ IcpProfileFromJson(const char *json)
 	double	   *weights;
 	bool	   *required;
 	IcpRule   **rules;
+	IcpDecaySpec *decays;
 	ListCell   *lc;
 
 	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
@@ -525,11 +686,13 @@ IcpProfileFromJson(const char *json)
 	weights = palloc0(sizeof(double) * Max(n, 1));
 	required = palloc0(sizeof(bool) * Max(n, 1));
 	rules = palloc0(sizeof(IcpRule *) * Max(n, 1));
+	decays = palloc0(sizeof(IcpDecaySpec) * Max(n, 1));
 	i = 0;
 	foreach(lc, criteria)
 	{
 		JsonbValue *c = (JsonbValue *) lfirst(lc);
 		bool		have_rule = false;
+		bool		have_half_life = false;
 
 		weights[i] = 1;
 		if (c->type != jbvBinary || !JsonContainerIsObject(c->val.binary.data))
@@ -569,19 +732,42 @@ IcpProfileFromJson(const char *json)
 					ids[i] = (int64) d;
 				}
 			}
+			else if (strcmp(key, "decay_on") == 0)
+				decays[i].decay_on = v.type == jbvNull ? NULL : JsonString(&v, key);
+			else if (strcmp(key, "half_life") == 0)
+			{
+				if (v.type != jbvNull)
+				{
+					char	   *text = JsonString(&v, key);
+					char	   *err = NULL;
+					bool		style_dependent;
+					Interval   *iv = IcpReadInterval(text, &err, &style_dependent);
+
+					if (iv == NULL)
+						ReportBadJson(psprintf("\"half_life\" of criterion %d is not an interval", i + 1),
+									  style_dependent ?
+									  psprintf("The interval '%s' reads differently under IntervalStyle sql_standard; give each part its own sign.", text) :
+									  psprintf("%s.", err));
+					decays[i].half_life = *iv;
+					have_half_life = true;
+				}
+			}
 			else if (strcmp(key, "dimension") == 0 || strcmp(key, "note") == 0)
 				 /* accepted for convenience, not part of the value */ ;
 			else
 				ReportBadJson(psprintf("unknown key \"%s\" in criterion %d", key, i + 1),
-							  "Known criterion keys are id, rule, weight and required.");
+							  "Known criterion keys are id, rule, weight, required, decay_on and half_life.");
 		}
 		if (!have_rule)
 			ReportBadJson(psprintf("criterion %d has no \"rule\"", i + 1), NULL);
+		if ((decays[i].decay_on != NULL) != have_half_life)
+			ReportBadJson(psprintf("criterion %d must give both \"decay_on\" and \"half_life\", or neither", i + 1),
+						  "A decaying criterion names the time attribute its points age by and their half-life.");
 		i++;
 	}
 
-	return IcpBuildProfile(name, kind, model, missing, bias, thresholds, n,
-						   ids, weights, required, rules);
+	return IcpBuildProfileDecay(name, kind, model, missing, bias, thresholds, n,
+								ids, weights, required, rules, decays);
 }
 
 typedef struct CompileState
@@ -625,7 +811,8 @@ CheckWithinIntervals(const IcpNode *node, IcpCompiled *cp, const IcpCriterion *c
 /* Decode one criterion into the compiled profile */
 static void
 CompileCriterion(void *arg, int index, const IcpCriterionHeader *ch,
-				 const char *rule, int rule_len)
+				 const char *rule, int rule_len,
+				 const IcpDecayHeader *dh, const char *attr)
 {
 	IcpCompiled *cp = ((CompileState *) arg)->cp;
 	IcpCriterion *c = &cp->criteria[index];
@@ -642,6 +829,21 @@ CompileCriterion(void *arg, int index, const IcpCriterionHeader *ch,
 				cp->name);
 	CheckWithinIntervals(c->rule, cp, c, index);
 	cp->total_abs_weight += fabs(ch->weight);
+	if (dh)
+	{
+		c->decays = true;
+		c->half_life.time = dh->time;
+		c->half_life.day = dh->day;
+		c->half_life.month = dh->month;
+		CheckHalfLife(&c->half_life, c->id, index, cp->name);
+		c->half_life_secs = IcpIntervalSeconds(&c->half_life);
+		c->decay_on = ReadDecayAttribute(attr, dh->attr_len, c->id, index, cp->name,
+										 &c->decay_npath, &c->decay_path);
+		/* the stored text is canonical: anything else is not ours */
+		if ((int) strlen(c->decay_on) != dh->attr_len ||
+			memcmp(c->decay_on, attr, dh->attr_len) != 0)
+			ReportCorruptProfile();
+	}
 }
 
 /* Decode a profile value into a compiled profile in a new child context */

@@ -35,6 +35,7 @@
 #define ICP_RULE_H
 
 #include "postgres.h"
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
 #include "compat.h"
@@ -216,6 +217,12 @@ extern const char *IcpOpName(IcpOp op);
 
 /* Is word (lower case) a keyword of the rule language (and, in, within...)? */
 extern bool IcpIsRuleKeyword(const char *word);
+
+/* Parse an attribute (a, "A b", a.b) into its names; syntax errors ereport */
+extern void IcpParseAttribute(const char *str, int len, int *npath, char ***path);
+
+/* Interval text as every IntervalStyle reads it, or NULL (see rule_parse.c) */
+extern Interval *IcpReadInterval(const char *text, char **err, bool *style_dependent);
 
 /* Parse text and return the serialized canonical value (used by casts too) */
 extern IcpRule *IcpRuleFromCString(const char *str, int len);

@@ -69,6 +69,7 @@ typedef struct IcpParser
 	int			pos;			/* scan position */
 	IcpToken	tok;			/* current token */
 	int			depth;			/* current NOT/parenthesis nesting */
+	const char *what;			/* "rule" or "attribute": what the text is */
 } IcpParser;
 
 /* Keywords of the rule language outside the operator table, lower case */
@@ -186,15 +187,15 @@ SyntaxErrorAt(IcpParser *p, int start, int end, const char *what,
 	if (start >= p->len)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("%s at end of rule \"%s\"", what, RuleForMessage(p)),
+				 errmsg("%s at end of %s \"%s\"", what, p->what, RuleForMessage(p)),
 				 errdetail("The error is at character %d.",
 						   CharPosition(p, p->len)),
 				 hint ? errhint("%s", hint) : 0));
 	ereport(ERROR,
 			(errcode(ERRCODE_SYNTAX_ERROR),
-			 errmsg("%s at or near \"%s\" in rule \"%s\"", what,
+			 errmsg("%s at or near \"%s\" in %s \"%s\"", what,
 					ClipForMessage(p->str + start, end - start),
-					RuleForMessage(p)),
+					p->what, RuleForMessage(p)),
 			 errdetail("The error is at character %d.",
 					   CharPosition(p, start)),
 			 hint ? errhint("%s", hint) : 0));
@@ -707,17 +708,12 @@ IcpCheckWithinInterval(const char *text, char **err)
 	const int64 year_usecs = (int64) (DAYS_PER_YEAR * SECS_PER_DAY) * USECS_PER_SEC;
 	const int64 max_usecs = ICP_WITHIN_MAX_YEARS * year_usecs;
 	Interval   *iv;
-	Interval   *std;
-	char	   *std_err;
+	bool		style_dependent;
 	int128		cmp_value;
 
-	iv = IntervalUnderStyle(text, INTSTYLE_POSTGRES, err);
+	iv = IcpReadInterval(text, err, &style_dependent);
 	if (iv == NULL)
-		return ICP_WITHIN_INVALID;
-	std = IntervalUnderStyle(text, INTSTYLE_SQL_STANDARD, &std_err);
-	if (std == NULL || std->month != iv->month || std->day != iv->day ||
-		std->time != iv->time)
-		return ICP_WITHIN_STYLE_DEPENDENT;
+		return style_dependent ? ICP_WITHIN_STYLE_DEPENDENT : ICP_WITHIN_INVALID;
 
 	/* positive as interval comparison sees it: a month is 30 days there */
 	cmp_value = (int128) iv->time +
@@ -839,8 +835,8 @@ ParseAttr(IcpParser *p, IcpNode *pred)
 		if (pred->npath >= 255)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("attribute path has more than 255 names in rule \"%s\"",
-							RuleForMessage(p)),
+					 errmsg("attribute path has more than 255 names in %s \"%s\"",
+							p->what, RuleForMessage(p)),
 					 errdetail("The error is at character %d.",
 							   CharPosition(p, p->tok.start))));
 		if (pred->npath >= cap)
@@ -1208,6 +1204,25 @@ FlattenTree(IcpNode *node)
 	return depth + 1;
 }
 
+/*
+ * Start parsing text (what it is, "rule" or "attribute", for messages) at
+ * its first token; empty text is a syntax error with the given hint
+ */
+static void
+StartParser(IcpParser *p, const char *str, int len, const char *what,
+			const char *empty_hint)
+{
+	pg_verifymbstr(str, len, false);
+	p->str = str;
+	p->len = len;
+	p->pos = 0;
+	p->depth = 0;
+	p->what = what;
+	NextToken(p);
+	if (p->tok.type == TOK_END)
+		SyntaxError(p, empty_hint);
+}
+
 /* Parse rule text; ereports ERRCODE_SYNTAX_ERROR (with position) on bad input */
 IcpNode *
 IcpParseRule(const char *str, int len)
@@ -1215,15 +1230,8 @@ IcpParseRule(const char *str, int len)
 	IcpParser	p;
 	IcpNode    *root;
 
-	pg_verifymbstr(str, len, false);
-
-	p.str = str;
-	p.len = len;
-	p.pos = 0;
-	p.depth = 0;
-	NextToken(&p);
-	if (p.tok.type == TOK_END)
-		SyntaxError(&p, "A rule cannot be empty; write a condition such as employees > 50.");
+	StartParser(&p, str, len, "rule",
+				"A rule cannot be empty; write a condition such as employees > 50.");
 
 	root = ParseOr(&p);
 	if (p.tok.type == TOK_RPAREN)
@@ -1239,4 +1247,49 @@ IcpParseRule(const char *str, int len)
 						   ICP_RULE_MAX_DEPTH),
 				 errhint("Parentheses, NOT, and AND inside OR (or OR inside AND) each add a level.")));
 	return root;
+}
+
+/*
+ * Parse an attribute as the rule language writes it (a, "A b", a.b) into
+ * its names; ereports ERRCODE_SYNTAX_ERROR (with position) on bad input.
+ */
+void
+IcpParseAttribute(const char *str, int len, int *npath, char ***path)
+{
+	IcpParser	p;
+	IcpNode		pred;
+
+	StartParser(&p, str, len, "attribute", "An attribute name cannot be empty.");
+	memset(&pred, 0, sizeof(pred));
+	ParseAttr(&p, &pred);
+	if (p.tok.type != TOK_END)
+		SyntaxError(&p, "Expected the end of the attribute: write one attribute name, or a.b for key b of the jsonb column a.");
+	*npath = pred.npath;
+	*path = pred.path;
+}
+
+/*
+ * Read interval text as every IntervalStyle reads it: NULL with *err set
+ * when interval_in refuses it, NULL with *style_dependent set when styles
+ * read it differently (see IcpCheckWithinInterval).
+ */
+Interval *
+IcpReadInterval(const char *text, char **err, bool *style_dependent)
+{
+	Interval   *iv;
+	Interval   *std;
+	char	   *std_err;
+
+	*style_dependent = false;
+	iv = IntervalUnderStyle(text, INTSTYLE_POSTGRES, err);
+	if (iv == NULL)
+		return NULL;
+	std = IntervalUnderStyle(text, INTSTYLE_SQL_STANDARD, &std_err);
+	if (std == NULL || std->month != iv->month || std->day != iv->day ||
+		std->time != iv->time)
+	{
+		*style_dependent = true;
+		return NULL;
+	}
+	return iv;
 }

@@ -390,6 +390,7 @@ ExplainEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
 		Datum		values[7];
 		bool		nulls[7] = {false, false, false, false, false, false, false};
 		StringInfoData vals;
+		double		factor;
 
 		if (c->id != 0)
 			values[0] = Int64GetDatum(c->id);
@@ -400,9 +401,12 @@ ExplainEntry(FunctionCallInfo fcinfo, IcpProfileArg kind, bool jsonb)
 		values[3] = BoolGetDatum(c->required);
 		values[4] = CStringGetTextDatum(outcomes[i] == ICP_TRUE ? "match" :
 										outcomes[i] == ICP_FALSE ? "miss" : "unknown");
-		values[5] = Float8GetDatum(outcomes[i] == ICP_TRUE ? c->weight : 0);
 		initStringInfo(&vals);
 		IcpDescribeValues(&vals, run, run->b->rules[i], &acc);
+		factor = 1.0;
+		if (c->decays)
+			IcpDescribeDecay(&vals, run, i, &acc, &factor);
+		values[5] = Float8GetDatum(outcomes[i] == ICP_TRUE ? c->weight * factor : 0);
 		values[6] = CStringGetTextDatum(vals.data);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -104,6 +104,11 @@ typedef struct IcpSegment
 	IcpColumnsCheck cols;		/* icp_segment_columns: argument shape */
 } IcpSegment;
 
+/* trigger.c */
+struct TriggerData;
+pg_noreturn extern void IcpTriggerSetupError(struct TriggerData *td, int sqlerrcode,
+											 const char *msg, const char *hint);
+
 /* segment.c */
 extern IcpSegment *IcpSegmentCreate(MemoryContext mcxt, ArrayType *names,
 									bool by_value);

@@ -359,11 +359,12 @@ KnockedOut(IcpRun *run, IcpAccount *acc)
 	for (i = 0; i < cp->ncriteria && !out; i++)
 	{
 		IcpTri		t;
+		double		factor;
 
 		if (!cp->criteria[i].required)
 			continue;
 		run->current = i;
-		t = IcpEvalExpr(run, run->b->rules[i], acc);
+		t = IcpEvalCriterion(run, i, acc, &factor);
 		out = IcpOutcomeDisqualifies(cp, &cp->criteria[i], t);
 	}
 	run->current = -1;

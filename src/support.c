@@ -112,8 +112,8 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 		args = lappend(args, lsecond(fexpr->args));
 	args = lappend(args, makeConst(REGTYPEOID, -1, InvalidOid, sizeof(Oid),
 								   ObjectIdGetDatum(var->vartype), false, true));
-	args = lappend(args, makeVar(var->varno, SelfItemPointerAttributeNumber,
-								 TIDOID, -1, InvalidOid, 0));
+	args = lappend(args, IcpMakeColumnVar(var, SelfItemPointerAttributeNumber,
+										  TIDOID, -1, InvalidOid));
 	for (i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
@@ -121,8 +121,8 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 		if (att->attisdropped)
 			args = lappend(args, makeNullConst(INT4OID, -1, InvalidOid));
 		else
-			args = lappend(args, makeVar(var->varno, att->attnum, att->atttypid,
-										 att->atttypmod, att->attcollation, 0));
+			args = lappend(args, IcpMakeColumnVar(var, att->attnum, att->atttypid,
+												  att->atttypmod, att->attcollation));
 	}
 	table_close(rel, NoLock);
 

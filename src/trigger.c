@@ -76,9 +76,9 @@ TrigStateReset(void *arg)
 	IcpRunRelease(&st->run);
 }
 
-/* Raise a setup error that names the trigger and its table */
-static void
-SetupError(TriggerData *td, int sqlerrcode, const char *msg, const char *hint)
+/* Raise a setup error that names the trigger and its table (also notify.c's) */
+void
+IcpTriggerSetupError(TriggerData *td, int sqlerrcode, const char *msg, const char *hint)
 {
 	ereport(ERROR,
 			(errcode(sqlerrcode),
@@ -103,18 +103,18 @@ ResolveColumn(TriggerData *td, TrigColumn *col, const char *name, bool numeric,
 		if (att->attisdropped || strcmp(NameStr(att->attname), name) != 0)
 			continue;
 		if (att->attgenerated)
-			SetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+			IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
 					   psprintf("%s column \"%s\" is a generated column", role, name),
 					   "Use a plain column for the trigger to write into.");
 		if (numeric && att->atttypid != FLOAT8OID && att->atttypid != FLOAT4OID &&
 			att->atttypid != NUMERICOID)
-			SetupError(td, ERRCODE_DATATYPE_MISMATCH,
+			IcpTriggerSetupError(td, ERRCODE_DATATYPE_MISMATCH,
 					   psprintf("%s column \"%s\" is of type %s, but must be double precision, real or numeric",
 								role, name, format_type_be(att->atttypid)),
 					   "Change the column's type, or name another column in the trigger's arguments.");
 		if (!numeric && att->atttypid != TEXTOID && att->atttypid != VARCHAROID &&
 			att->atttypid != BPCHAROID)
-			SetupError(td, ERRCODE_DATATYPE_MISMATCH,
+			IcpTriggerSetupError(td, ERRCODE_DATATYPE_MISMATCH,
 					   psprintf("%s column \"%s\" is of type %s, but must be text, varchar or char",
 								role, name, format_type_be(att->atttypid)),
 					   "Change the column's type, or name another column in the trigger's arguments.");
@@ -123,7 +123,7 @@ ResolveColumn(TriggerData *td, TrigColumn *col, const char *name, bool numeric,
 		col->typmod = att->atttypmod;
 		return;
 	}
-	SetupError(td, ERRCODE_UNDEFINED_COLUMN,
+	IcpTriggerSetupError(td, ERRCODE_UNDEFINED_COLUMN,
 			   psprintf("%s column \"%s\" does not exist", role, name),
 			   "The arguments are: profile, fit column, grade column, segment column; pass '' to skip grade or segment.");
 }
@@ -139,15 +139,15 @@ SetupTrigger(FunctionCallInfo fcinfo, TriggerData *td)
 	const char *fitname;
 
 	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		SetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
 				   "icp_score_trigger must be fired BEFORE ... FOR EACH ROW",
 				   "Create it as BEFORE INSERT OR UPDATE ... FOR EACH ROW.");
 	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		SetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
 				   "icp_score_trigger must be fired by INSERT or UPDATE",
 				   "Create it as BEFORE INSERT OR UPDATE ... FOR EACH ROW.");
 	if (tg->tgnargs < 1 || tg->tgnargs > 4 || tg->tgargs[0][0] == '\0')
-		SetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
 				   "icp_score_trigger takes a profile name and up to three column names",
 				   "Use icp_score_trigger('profile' [, 'fit_column' [, 'grade_column' [, 'segment_column']]]).");
 
@@ -171,7 +171,7 @@ SetupTrigger(FunctionCallInfo fcinfo, TriggerData *td)
 		ResolveColumn(td, &st->segment, tg->tgargs[3], false, "segment");
 	if (st->fit.attnum == st->grade.attnum || st->fit.attnum == st->segment.attnum ||
 		(st->grade.attnum != 0 && st->grade.attnum == st->segment.attnum))
-		SetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+		IcpTriggerSetupError(td, ERRCODE_TRIGGERED_ACTION_EXCEPTION,
 				   "the fit, grade and segment columns must be different columns",
 				   NULL);
 	st->tupdesc = CreateTupleDescCopy(RelationGetDescr(td->tg_relation));
@@ -257,7 +257,7 @@ ResolveTrigger(TrigState *st, TriggerData *td)
 	generation = IcpUseKeyBegin();
 	cp = IcpAcquireProfileByName(td->tg_trigger->tgargs[0], true);
 	if (cp == NULL)
-		SetupError(td, ERRCODE_UNDEFINED_OBJECT,
+		IcpTriggerSetupError(td, ERRCODE_UNDEFINED_OBJECT,
 				   psprintf("icp profile \"%s\" does not exist", td->tg_trigger->tgargs[0]),
 				   "The first argument of icp_score_trigger is the name of a row of icp_profiles.");
 	PG_TRY();

@@ -2,7 +2,11 @@
 # test/run.sh: the harness behind `make test|demo|bench|valgrind`.
 #
 #   bash test/run.sh test       packages, -Werror build, throwaway cluster,
-#                               pg_regress + pgTAP; last line "N passed, N failed"
+#                               pg_regress + pgTAP + test/checks, then the
+#                               same on PostgreSQL 17 and 18 in Debian chroots
+#                               (test/versions.sh; ICP_TEST_VERSIONS=no skips
+#                               them); last line "N passed, N failed", the
+#                               total over all versions
 #   bash test/run.sh demo       psql -f test/demo/demo.sql (on the server named
 #                               by PG* variables if any, else a throwaway one)
 #   bash test/run.sh bench      test/bench/bench.sh on a throwaway cluster
@@ -33,8 +37,9 @@ source test/lib/valgrind.sh
 
 MODE=${1:-test}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PACKAGES=(make gcc libc6-dev postgresql-15 postgresql-server-dev-15
-	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl)
+PG_MAJOR=$(pg_major "$PG_CONFIG")
+PACKAGES=(make gcc libc6-dev "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
+	"postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl)
 PG_BINDIR=""        # set by prepare from PG_CONFIG
 DEMO_DB=""          # scratch database on an existing server (demo mode)
 DEMO_ADMIN_DB=""    # database we connect to to create and drop it
@@ -88,6 +93,7 @@ mode_test()
 	if ((PASSED + FAILED == 0)); then
 		warn "no tests found (sql/*.sql, test/pgtap/*.sql)"
 	fi
+	run_versions
 	((FAILED == 0))
 }
 

@@ -86,7 +86,11 @@ CREATE TABLE @extschema@.icp_criteria (
         CHECK (dimension OPERATOR(pg_catalog.=) ANY (ARRAY['firmographic', 'technographic',
                                                           'behavioural', 'environmental']::text[])),
     note text,
-    created_at timestamp with time zone NOT NULL DEFAULT pg_catalog.now()
+    created_at timestamp with time zone NOT NULL DEFAULT pg_catalog.now(),
+    decay_on text,
+    half_life interval,
+    CONSTRAINT icp_criteria_decay_check
+        CHECK ((decay_on IS NULL) OPERATOR(pg_catalog.=) (half_life IS NULL))
 );
 
 CREATE INDEX icp_criteria_profile_idx ON @extschema@.icp_criteria (profile);
@@ -107,6 +111,10 @@ COMMENT ON COLUMN @extschema@.icp_criteria.dimension IS
     'firmographic, technographic, behavioural or environmental; may be left NULL';
 COMMENT ON COLUMN @extschema@.icp_criteria.note IS 'Free text: why this criterion';
 COMMENT ON COLUMN @extschema@.icp_criteria.created_at IS 'When the criterion was added';
+COMMENT ON COLUMN @extschema@.icp_criteria.decay_on IS
+    'Time attribute (date, timestamp, timestamptz, or a jsonb string) whose age makes the points of a true rule decay; NULL: no decay';
+COMMENT ON COLUMN @extschema@.icp_criteria.half_life IS
+    'Age at which the points of a true rule count half: points = weight * 0.5 ^ (age / half_life)';
 
 -- keep updated_at honest
 CREATE FUNCTION @extschema@.icp_touch_updated_at()

@@ -90,15 +90,15 @@ BEGIN
          WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) grade_column;
         IF grade_column IS NULL THEN
             stmt := pg_catalog.format(
-                'UPDATE %1$s AS t SET %2$I = CAST(%3$I.icp_rescore_fit(t, $1) AS %4$s) '
-                'WHERE t.%2$I IS DISTINCT FROM CAST(%3$I.icp_rescore_fit(t, $1) AS %4$s)',
+                'UPDATE %1$s AS t SET %2$I = CAST(%3$I.icp_rescore_fit(t.*, $1) AS %4$s) '
+                'WHERE t.%2$I IS DISTINCT FROM CAST(%3$I.icp_rescore_fit(t.*, $1) AS %4$s)',
                 tbl, fit_column, nsp, fit_type);
         ELSE
             stmt := pg_catalog.format(
-                'UPDATE %1$s AS t SET %2$I = CAST(%3$I.icp_rescore_fit(t, $1) AS %4$s), '
-                '%5$I = CAST(%3$I.icp_rescore_grade(t, $1) AS %6$s) '
-                'WHERE t.%2$I IS DISTINCT FROM CAST(%3$I.icp_rescore_fit(t, $1) AS %4$s) '
-                'OR t.%5$I IS DISTINCT FROM CAST(%3$I.icp_rescore_grade(t, $1) AS %6$s)',
+                'UPDATE %1$s AS t SET %2$I = CAST(%3$I.icp_rescore_fit(t.*, $1) AS %4$s), '
+                '%5$I = CAST(%3$I.icp_rescore_grade(t.*, $1) AS %6$s) '
+                'WHERE t.%2$I IS DISTINCT FROM CAST(%3$I.icp_rescore_fit(t.*, $1) AS %4$s) '
+                'OR t.%5$I IS DISTINCT FROM CAST(%3$I.icp_rescore_grade(t.*, $1) AS %6$s)',
                 tbl, fit_column, nsp, fit_type, grade_column, grade_type);
         END IF;
         EXECUTE stmt USING @extschema@.icp_profile(profile);
@@ -343,10 +343,10 @@ BEGIN
                  WHERE i.indrelid OPERATOR(pg_catalog.=) part AND i.indisprimary
                    AND u.n OPERATOR(pg_catalog.<=) i.indnkeyatts) AS k;
         scored := pg_catalog.format(
-            't.%1$I AS old_fit, CAST(%2$s.icp_fit(t, $1) AS %3$s) AS new_fit, %4$s',
+            't.%1$I AS old_fit, CAST(%2$s.icp_fit(t.*, $1) AS %3$s) AS new_fit, %4$s',
             fit_column, '@extschema@', fit_type,
             CASE WHEN grade_column IS NULL THEN 'NULL::pg_catalog.text AS old_grade, NULL::pg_catalog.text AS new_grade'
-                 ELSE pg_catalog.format('t.%I AS old_grade, CAST(%s.icp_grade(t, $1) AS %s) AS new_grade',
+                 ELSE pg_catalog.format('t.%I AS old_grade, CAST(%s.icp_grade(t.*, $1) AS %s) AS new_grade',
                                         grade_column, '@extschema@', grade_type) END);
         -- the UPDATE of a batch is writes || (which rows) || writes_end;
         -- generated text is joined, never fed to format() again

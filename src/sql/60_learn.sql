@@ -88,7 +88,7 @@ BEGIN
     EXECUTE pg_catalog.format($q$
         WITH pv AS MATERIALIZED (SELECT @extschema@.icp_profile($1) AS v),
         raw AS MATERIALIZED (
-            SELECT @extschema@.icp_score(t, pv.v) AS sc, %1$s AS y, t.%2$I AS o
+            SELECT @extschema@.icp_score(t.*, pv.v) AS sc, %1$s AS y, t.%2$I AS o
               FROM %3$s AS t, pv
              WHERE t.%2$I IS NOT NULL),
         s AS (SELECT (sc).fit AS fit, (sc).grade AS grade, y FROM raw WHERE y IS NOT NULL),
@@ -179,7 +179,7 @@ BEGIN
     RETURN QUERY EXECUTE pg_catalog.format($q$
         WITH pv AS MATERIALIZED (SELECT @extschema@.icp_profile($1) AS v),
         s AS MATERIALIZED (
-            SELECT @extschema@.icp_fit(t, pv.v) AS fit, %1$s AS y
+            SELECT @extschema@.icp_fit(t.*, pv.v) AS fit, %1$s AS y
               FROM %3$s AS t, pv
              WHERE t.%2$I IS NOT NULL),
         g AS (SELECT COALESCE(fit, -1) AS f, min(fit) AS lo,

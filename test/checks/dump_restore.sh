@@ -20,13 +20,15 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$src" >/dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION icp;
 CREATE TABLE leads (id int PRIMARY KEY, industry text, employees int, country text,
-                    tech_stack text[], meta jsonb, won boolean, fit float8, grade text);
+                    tech_stack text[], meta jsonb, won boolean, fit float8, grade text,
+                    seen timestamptz);
 INSERT INTO leads (id, industry, employees, country, tech_stack, meta)
 SELECT g, (ARRAY['software', 'retail', 'fintech'])[1 + g % 3], g * 7 % 1500,
        (ARRAY['DE', 'FR', 'CH', NULL])[1 + g % 4], ARRAY['slack'] || CASE WHEN g % 2 = 0 THEN ARRAY['salesforce'] ELSE '{}' END,
        jsonb_build_object('score', g % 100)
 FROM generate_series(1, 500) g;
-UPDATE leads SET won = (id % 3 = 0) OR (industry = 'software' AND id % 2 = 0);
+UPDATE leads SET won = (id % 3 = 0) OR (industry = 'software' AND id % 2 = 0),
+                 seen = CASE WHEN id % 5 <> 0 THEN '2020-01-01 00:00+00'::timestamptz + id * interval '1 day' END;
 INSERT INTO icp_profiles (name, description, missing, is_default) VALUES
     ('mid-market', 'dumped and restored', 'penalize', true);
 INSERT INTO icp_profiles (name, kind, model, bias, grade_thresholds) VALUES
@@ -39,6 +41,10 @@ INSERT INTO icp_criteria (profile, rule, weight, required, dimension, note) VALU
     ('mid-market', 'meta.score >= 50', 5, false, 'behavioural', NULL),
     ('startup-sam', 'employees < 20', 2, false, NULL, NULL),
     ('startup-sam', '"tech_stack" CONTAINS ANY (''slack'', ''notion'')', 1, false, NULL, NULL);
+-- a decaying criterion (0.3): a long half-life, so that the seconds between
+-- the two databases' now() do not show in 6 decimals
+INSERT INTO icp_criteria (profile, rule, weight, decay_on, half_life) VALUES
+    ('startup-sam', 'meta.score < 30', 3, 'seen', '900 years');
 SELECT rows_used FROM icp_learn('learned', 'leads', 'won', ARRAY['industry', 'employees', 'country']);
 CREATE TRIGGER leads_score BEFORE INSERT OR UPDATE ON leads
     FOR EACH ROW EXECUTE FUNCTION icp_score_trigger('mid-market', 'fit', 'grade');
@@ -65,6 +71,10 @@ check "criteria restored with their ids" "$(q "$dst" "SELECT string_agg(id || ':
 check "profile values identical" "$(q "$dst" "SELECT string_agg(icp_profile(name)::text, ',' ORDER BY name) FROM icp_profiles")" \
 	"$(q "$src" "SELECT string_agg(icp_profile(name)::text, ',' ORDER BY name) FROM icp_profiles")"
 check "stored icp_profile values restored" "$(q "$dst" "SELECT count(*) FROM kept_versions k WHERE k.value::text = icp_profile(k.name)::text")" "3"
+check "decay columns restored" "$(q "$dst" "SELECT string_agg(id || ':' || decay_on || ':' || half_life, ',' ORDER BY id) FROM icp_criteria WHERE decay_on IS NOT NULL")" \
+	"$(q "$src" "SELECT string_agg(id || ':' || decay_on || ':' || half_life, ',' ORDER BY id) FROM icp_criteria WHERE decay_on IS NOT NULL")"
+check "the decaying profile scores the same" "$(q "$dst" "SELECT sum(icp_fit(l, 'startup-sam'))::numeric(20,6) FROM leads l")" \
+	"$(q "$src" "SELECT sum(icp_fit(l, 'startup-sam'))::numeric(20,6) FROM leads l")"
 check "the learned profile scores the same" "$(q "$dst" "SELECT sum(icp_fit(l, 'learned'))::numeric(20,6) FROM leads l")" \
 	"$(q "$src" "SELECT sum(icp_fit(l, 'learned'))::numeric(20,6) FROM leads l")"
 check "profile history restored" "$(q "$dst" "SELECT count(*) FROM icp_profile_versions")" \

@@ -25,6 +25,10 @@
 
 #include "pgstub.h"
 
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
+
 /* ---- memory: every allocation is freed by StubResetMemory() ---- */
 
 typedef struct Chunk
@@ -188,8 +192,14 @@ enlargeStringInfo(StringInfo str, int needed)
 	str->maxlen = newlen;
 }
 
+/* 16 made the data a void pointer */
+#if PG_VERSION_NUM >= 160000
+void
+appendBinaryStringInfo(StringInfo str, const void *data, int datalen)
+#else
 void
 appendBinaryStringInfo(StringInfo str, const char *data, int datalen)
+#endif
 {
 	enlargeStringInfo(str, datalen);
 	memcpy(str->data + str->len, data, datalen);
@@ -430,6 +440,41 @@ DirectFunctionCall3Coll(PGFunction func, Oid collation, Datum arg1, Datum arg2,
 		abort();
 	return result;
 }
+
+#if PG_VERSION_NUM >= 160000
+/*
+ * DirectInputFunctionCallSafe (16 and later; src/compat.h calls it): the
+ * stand-in input functions below raise their errors; data exceptions are
+ * caught here and saved as soft errors would be.
+ */
+bool
+DirectInputFunctionCallSafe(PGFunction func, char *str, Oid typioparam,
+							int32 typmod, fmNodePtr escontext, Datum *result)
+{
+	ErrorSaveContext *es = (ErrorSaveContext *) escontext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		*result = DirectFunctionCall3(func, CStringGetDatum(str),
+									  ObjectIdGetDatum(typioparam),
+									  Int32GetDatum(typmod));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = CopyErrorData();
+
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		es->error_occurred = true;
+		if (es->details_wanted)
+			es->error_data = edata;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+#endif
 
 /*
  * numeric_in: accepts [+|-] digits [. digits] [e [+|-] digits] like the real

@@ -16,16 +16,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 MODE=${1:-60}
 BUILD=test/fuzz/build
-CLANG=${CLANG:-$(command -v clang-14 || command -v clang || true)}
+CLANG=${CLANG:-$(command -v clang || command -v clang-14 || true)}
 
-# clang's fuzzer runtime ships in libclang-rt-14-dev
+# clang's fuzzer runtime ships in libclang-rt-dev (Debian's default clang's)
 if [[ -z $CLANG ]] || ! "$CLANG" -fsanitize=fuzzer -x c - -o /dev/null <<<'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' 2>/dev/null; then
 	if [[ $(id -u) == 0 ]]; then
-		echo "installing clang's fuzzer runtime (libclang-rt-14-dev)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-14 libclang-rt-14-dev >/dev/null
-		CLANG=$(command -v clang-14)
+		echo "installing clang's fuzzer runtime (clang libclang-rt-dev)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-dev >/dev/null
+		CLANG=$(command -v clang)
 	else
-		echo "libFuzzer is missing: apt-get install clang-14 libclang-rt-14-dev" >&2
+		echo "libFuzzer is missing: apt-get install clang libclang-rt-dev" >&2
 		exit 1
 	fi
 fi

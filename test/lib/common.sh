@@ -53,3 +53,18 @@ pg_env_names_server()
 	[[ -n ${PGHOST-} || -n ${PGPORT-} || -n ${PGDATABASE-} ||
 		-n ${PGUSER-} || -n ${PGSERVICE-} ]]
 }
+
+# The major version of the PostgreSQL that pg_config $1 belongs to: asked
+# when it runs, else read from a Debian path (/usr/lib/postgresql/17/bin),
+# else 15 (this harness's default, installed when missing).
+pg_major()
+{
+	local v=""
+	if [[ -x $1 ]]; then
+		v=$("$1" --version 2>/dev/null | sed -n 's/^PostgreSQL \([0-9]\+\).*/\1/p')
+	fi
+	if [[ -z $v && $1 =~ /postgresql/([0-9]+)/bin/ ]]; then
+		v=${BASH_REMATCH[1]}
+	fi
+	echo "${v:-15}"
+}

@@ -18,10 +18,11 @@ run_regress()
 	out=$CLUSTER_DIR/installcheck.out
 	rm -f regression.diffs regression.out
 	make installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$out" || rc=$?
-	# PG15 prints "test name ... ok  12 ms" (or "     name ... ok" inside a
-	# parallel group); "failed (ignored)" does not fail the run.
-	ok=$(grep -cE '\.\.\. (ok|failed \(ignored\))' "$out" || true)
-	bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
+	# 15 prints "test name ... ok  12 ms" (or "     name ... ok" inside a
+	# parallel group); "failed (ignored)" does not fail the run.  16 and
+	# later print TAP: "ok 1  - name  12 ms", "not ok 2  - name  15 ms".
+	ok=$(grep -cE '\.\.\. (ok|failed \(ignored\))|^ok [0-9]+ +- ' "$out" || true)
+	bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]+ +- ' "$out" || true)
 	if ((rc != 0 && bad == 0)); then
 		bad=1    # pg_regress itself failed (connection, missing file...)
 	fi
@@ -122,6 +123,35 @@ run_checks()
 		PASSED=$((PASSED + ok))
 		FAILED=$((FAILED + bad))
 	done
+	return 0
+}
+
+# The suite on the other PostgreSQL major versions (test/versions.sh, each
+# in a Debian chroot), after this machine's, whose server is stopped first;
+# their counts join the total.  ICP_TEST_VERSIONS=no skips them and says
+# so (test/versions.sh itself runs the suite in each chroot with "inside").
+run_versions()
+{
+	local out line
+	case ${ICP_TEST_VERSIONS:-yes} in
+	inside) return 0 ;;
+	no)
+		echo "# PostgreSQL ${ICP_VERSIONS:-17 18}: SKIPPED (ICP_TEST_VERSIONS=no); make test-versions runs them"
+		return 0
+		;;
+	esac
+	echo "PostgreSQL $PG_MAJOR (this machine): $PASSED passed, $FAILED failed"
+	cluster_cleanup "$((FAILED > 0))"    # the server log's tail after failures
+	out=$(mktemp)
+	bash test/versions.sh | tee "$out" || true
+	line=$(tail -n 1 "$out")
+	rm -f "$out"
+	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		PASSED=$((PASSED + BASH_REMATCH[1]))
+		FAILED=$((FAILED + BASH_REMATCH[2]))
+	else
+		FAILED=$((FAILED + 1))    # test/versions.sh could not run
+	fi
 	return 0
 }
 

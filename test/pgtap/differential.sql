@@ -3,7 +3,9 @@
 -- conditions written as SQL.  Every rule is generated twice: in the rule
 -- language and as the SQL condition it means.  A second part does the same
 -- on real-sized values (texts, arrays and jsonb stored compressed or out of
--- line) through every scoring path.
+-- line) through every scoring path.  A third part adds decay (a criterion's
+-- points times 0.5 ^ (age / half_life)) on every kind of time attribute,
+-- on the small and on the big rows.
 BEGIN;
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
@@ -11,7 +13,7 @@ CREATE EXTENSION IF NOT EXISTS icp;
 RESET client_min_messages;
 SET LOCAL extra_float_digits = 3;
 
-SELECT plan(25);
+SELECT plan(35);
 SELECT setseed(0.4242);
 
 CREATE SCHEMA icp_diff;
@@ -205,21 +207,26 @@ END $$;
 -- conditions (conds, written in SQL over the columns of source, aliased a),
 -- and keep every disagreement in mismatches, prefixed by label.  acct is
 -- the account icp scores: a (the row) or to_jsonb(a).
+-- facs, when given, are SQL expressions of what each criterion's weight is
+-- multiplied by when it is true (its decay), else 1.
 CREATE FUNCTION pg_temp.check_profile(pname text, source text, acct text, label text, conds text[],
                                       weights float8[], reqs boolean[], model text, missing text,
-                                      bias float8) RETURNS void LANGUAGE plpgsql AS $$
+                                      bias float8, facs text[] DEFAULT NULL) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    IF facs IS NULL THEN
+        facs := array_fill('1'::text, ARRAY[cardinality(conds)]);
+    END IF;
     EXECUTE format($q$
             WITH o AS (
-                SELECT a.id, ARRAY[%s]::boolean[] AS oc FROM %s a
+                SELECT a.id, ARRAY[%s]::boolean[] AS oc, ARRAY[%s]::float8[] AS f FROM %s a
             ), agg AS (
                 SELECT o.id,
-                    coalesce(sum(u.w) FILTER (WHERE u.oc), 0) AS earned,
+                    coalesce(sum(u.w * u.f) FILTER (WHERE u.oc), 0) AS earned,
                     coalesce(sum(greatest(u.w, 0)) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize'), 0) AS possible,
                     count(*) FILTER (WHERE u.oc IS NOT NULL OR %L = 'penalize') AS counted,
                     coalesce(bool_or(u.req AND (u.oc = false OR (%L = 'penalize' AND u.oc IS NULL))), false) AS disq,
                     sum(abs(u.w)) FILTER (WHERE u.oc IS NOT NULL) / nullif(sum(abs(u.w)), 0) AS cov
-                FROM o, unnest(o.oc, %L::float8[], %L::boolean[]) AS u(oc, w, req)
+                FROM o, unnest(o.oc, %L::float8[], %L::boolean[], o.f) AS u(oc, w, req, f)
                 GROUP BY o.id
             ), want AS (
                 SELECT id,
@@ -248,7 +255,7 @@ BEGIN
             ) AS m(what, got, want, ok)
             WHERE CASE WHEN m.what = 'grade' THEN m.got IS DISTINCT FROM m.want ELSE NOT m.ok END
             $q$,
-            array_to_string(conds, ', '), source, missing, missing, missing, weights, reqs,
+            array_to_string(conds, ', '), array_to_string(facs, ', '), source, missing, missing, missing, weights, reqs,
             model, bias, pname, acct, pname, acct, pname, acct, pname, acct, pname, source, pname, label);
 END $$;
 
@@ -584,6 +591,160 @@ SELECT ok((SELECT bool_and(abs(coalesce(p.s, 0) - coalesce(b.s, 0)) <= 1e-6 * gr
 
 SELECT diag(format('%s row %s %s: icp %s, expected %s', profile, id, what, left(icp, 80), left(expected, 80)))
 FROM (SELECT * FROM mismatches WHERE what LIKE 'big%' LIMIT 5) m;
+
+-- Decay: a criterion may name a time attribute and a half-life; when true it
+-- earns weight * 0.5 ^ (age / half_life), age = now() - the time (no decay
+-- for a time in the future), and a true one whose time is unknown is
+-- unknown.  In SQL the criterion's condition becomes CASE WHEN cond THEN
+-- (time IS NOT NULL or NULL) ELSE cond END and its factor
+-- power(0.5, epoch(now() - time) / epoch(half_life)).
+-- Times: date, timestamp and timestamptz columns (read in the session's
+-- time zone, as now() - x reads them), times in the future, and a jsonb
+-- string, on the small rows and on the big (TOASTed) ones.
+SET LOCAL max_parallel_workers_per_gather = 0;
+ALTER TABLE icp_diff.acc ADD COLUMN seen timestamptz;
+UPDATE icp_diff.acc SET seen = CASE WHEN random() < 0.2 THEN NULL
+                                    ELSE now() - random() * interval '200 days' + interval '10 days' END;
+UPDATE icp_diff.acc SET j = j || jsonb_build_object('seen', seen) WHERE j IS NOT NULL AND random() < 0.8;
+ALTER TABLE icp_diff.big ADD COLUMN seen timestamptz;
+UPDATE icp_diff.big SET seen = CASE WHEN random() < 0.2 THEN NULL
+                                    ELSE now() - random() * interval '400 days' + interval '5 days' END;
+UPDATE icp_diff.big SET doc = doc || jsonb_build_object('seen', seen - interval '3 days')
+ WHERE doc IS NOT NULL AND seen IS NOT NULL;
+
+-- a random decay for a table: (decay_on, half_life, SQL time expression)
+CREATE FUNCTION pg_temp.decay(big boolean, OUT d text, OUT hl text, OUT t text) LANGUAGE plpgsql AS $$
+DECLARE
+    k int;
+BEGIN
+    IF big THEN
+        k := 1 + floor(random() * 2)::int;
+        d := (ARRAY['seen', 'doc.seen'])[k];
+        t := (ARRAY['a.seen', '(a.doc->>''seen'')::timestamptz'])[k];
+    ELSE
+        k := 1 + floor(random() * 5)::int;
+        d := (ARRAY['d', 'ts', 'tz', 'seen', 'j.seen'])[k];
+        t := (ARRAY['a.d::timestamptz', 'a.ts::timestamptz', 'a.tz', 'a.seen', '(a.j->>''seen'')::timestamptz'])[k];
+    END IF;
+    hl := (ARRAY['1 day', '7 days', '30 days', '45 days 12:30:00', '2 weeks 3 hours', '1 mon', '3 mons', '1 year'])
+          [1 + floor(random() * 8)::int];
+END $$;
+
+CREATE TEMP TABLE tested_decay (profile text, big boolean, conds text[], facs text[], weights float8[]);
+DO $$
+DECLARE
+    pname text;
+    model text;
+    missing text;
+    bias float8;
+    rr record;
+    dd record;
+    conds text[];
+    facs text[];
+    weights float8[];
+    reqs boolean[];
+    w float8;
+    req boolean;
+    big boolean;
+BEGIN
+    FOR p IN 1 .. 40 LOOP
+        big := p > 30;
+        pname := 'decay_' || p;
+        model := CASE WHEN p % 2 = 0 THEN 'logistic' ELSE 'points' END;
+        missing := CASE WHEN p % 4 IN (0, 1) THEN 'penalize' ELSE 'ignore' END;
+        bias := round((random() * 4 - 2)::numeric, 2);
+        INSERT INTO icp_profiles (name, model, missing, bias) VALUES (pname, model, missing, bias);
+        conds := '{}'; facs := '{}'; weights := '{}'; reqs := '{}';
+        FOR i IN 1 .. 2 + floor(random() * 4)::int LOOP
+            rr := pg_temp.rule(2, big);
+            w := CASE WHEN random() < 0.2 THEN -round((random() * 20)::numeric, 1)
+                      ELSE round((random() * 30)::numeric, 1) END;
+            req := random() < 0.1;
+            IF i = 1 OR random() < 0.6 THEN
+                dd := pg_temp.decay(big);
+                INSERT INTO icp_criteria (profile, rule, weight, required, decay_on, half_life)
+                VALUES (pname, rr.r::icp_rule, w, req, dd.d, dd.hl::interval);
+                conds := conds || format('CASE WHEN %2$s THEN CASE WHEN %1$s IS NULL THEN NULL ELSE true END ELSE %2$s END',
+                                         dd.t, rr.s);
+                facs := facs || format('CASE WHEN %1$s < now() THEN power(0.5::float8, extract(epoch FROM now() - %1$s)::float8 / extract(epoch FROM interval %2$L)::float8) ELSE 1 END',
+                                       dd.t, dd.hl);
+            ELSE
+                INSERT INTO icp_criteria (profile, rule, weight, required) VALUES (pname, rr.r::icp_rule, w, req);
+                conds := conds || rr.s;
+                facs := facs || '1'::text;
+            END IF;
+            weights := weights || w; reqs := reqs || req;
+        END LOOP;
+        INSERT INTO tested_decay VALUES (pname, big, conds, facs, weights);
+        IF big THEN
+            PERFORM pg_temp.check_profile(pname, 'icp_diff.big', 'a', 'decay big row ', conds, weights, reqs, model, missing, bias, facs);
+            PERFORM pg_temp.check_profile(pname, '(SELECT * FROM icp_diff.big OFFSET 0)', 'a', 'decay big whole-row ',
+                                          conds, weights, reqs, model, missing, bias, facs);
+            PERFORM pg_temp.check_profile(pname, 'icp_diff.big', 'to_jsonb(a)', 'decay big jsonb ',
+                                          conds, weights, reqs, model, missing, bias, facs);
+        ELSE
+            PERFORM pg_temp.check_profile(pname, 'icp_diff.acc', 'a', 'decay row ', conds, weights, reqs, model, missing, bias, facs);
+            PERFORM pg_temp.check_profile(pname, '(SELECT * FROM icp_diff.acc OFFSET 0)', 'a', 'decay whole-row ',
+                                          conds, weights, reqs, model, missing, bias, facs);
+        END IF;
+        -- icp_explain: each criterion's outcome, and its points = weight * factor when true
+        EXECUTE format($q$
+            INSERT INTO mismatches
+            SELECT %1$L, a.id, 'decay explain', e.outcome || ' ' || e.points, c.oc || ' ' || c.pts
+              FROM %3$s a,
+                   LATERAL icp_explain(a, %1$L) WITH ORDINALITY AS e(criterion, rule, weight, required, outcome, points, value, n),
+                   LATERAL (SELECT (ARRAY[%2$s]::boolean[])[e.n] AS oc,
+                                   CASE WHEN (ARRAY[%2$s]::boolean[])[e.n] THEN e.weight * (ARRAY[%4$s]::float8[])[e.n]
+                                        ELSE 0 END AS pts) c
+             WHERE e.outcome IS DISTINCT FROM CASE c.oc WHEN true THEN 'match' WHEN false THEN 'miss' ELSE 'unknown' END
+                OR abs(e.points - c.pts) > 1e-9 * greatest(1, abs(c.pts))$q$,
+            pname, array_to_string(conds, ', '), CASE WHEN big THEN 'icp_diff.big' ELSE 'icp_diff.acc' END,
+            array_to_string(facs, ', '));
+        -- a profile value (its JSON text read back) scores as the stored profile
+        INSERT INTO mismatches
+        SELECT pname, a.id, 'decay value fit', icp_fit(a, v.p)::text, icp_fit(a, pname)::text
+          FROM icp_diff.acc a, (SELECT icp_profile(pname)::text::icp_profile) AS v(p)
+         WHERE NOT big AND icp_fit(a, v.p) IS DISTINCT FROM icp_fit(a, pname);
+    END LOOP;
+END $$;
+
+SELECT is((SELECT count(*)::int FROM tested_decay), 40, 'decay: 40 random profiles were scored');
+SELECT ok((SELECT count(*) FROM icp_criteria WHERE decay_on IS NOT NULL AND profile LIKE 'decay%') >= 40
+          AND (SELECT count(DISTINCT decay_on) FROM icp_criteria WHERE profile LIKE 'decay%') = 6
+          AND (SELECT count(DISTINCT p.model || p.missing) FROM icp_profiles p WHERE name LIKE 'decay%') = 4,
+          'decay: every kind of time attribute, both models and both missing policies were used');
+SELECT ok((SELECT count(*) FROM icp_diff.acc WHERE seen > now()) > 5
+          AND (SELECT count(*) FROM icp_diff.acc WHERE seen IS NULL) > 5,
+          'decay: times in the future and unknown times were scored');
+SELECT cmp_ok((SELECT count(DISTINCT round(icp_fit(a, t.profile)::numeric, 6))::int
+                 FROM icp_diff.acc a, tested_decay t WHERE NOT t.big), '>', 200,
+              'decay: the fits are varied');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what LIKE 'decay row %'), 0,
+          'decay: icp_fit, icp_grade and icp_score on table rows equal the SQL formulas');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what LIKE 'decay whole-row %'), 0,
+          'decay: icp_fit, icp_grade and icp_score on whole-row records equal the SQL formulas');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what LIKE 'decay big %'), 0,
+          'decay: big (TOASTed) rows, whole-row records and their jsonb equal the SQL formulas');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'decay explain'), 0,
+          'decay: icp_explain shows each outcome and the decayed points');
+SELECT is((SELECT count(*)::int FROM mismatches WHERE what = 'decay value fit'), 0,
+          'decay: a profile value read back from its JSON text scores as the stored profile');
+SELECT diag(format('%s row %s %s: icp %s, expected %s', profile, id, what, left(icp, 80), left(expected, 80)))
+FROM (SELECT * FROM mismatches WHERE what LIKE 'decay%' LIMIT 5) m;
+
+-- parallel workers decay as the leader does: same now(), same time zone
+CREATE TEMP TABLE decay_serial AS
+SELECT t.profile, sum(icp_fit(a, t.profile)) AS s, count(icp_grade(a, t.profile)) AS c
+  FROM tested_decay t, icp_diff.acc a WHERE NOT t.big GROUP BY t.profile;
+CREATE TABLE icp_diff.decayacc AS SELECT acc.* FROM icp_diff.acc, generate_series(1, 25);
+ANALYZE icp_diff.decayacc;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT ok(pg_temp.plan_of($$SELECT sum(icp_fit(a, 'decay_1')) FROM icp_diff.decayacc a$$) ~ 'Parallel Seq Scan'
+          AND (SELECT bool_and(abs(coalesce(x.s, 0) - 25 * coalesce(d.s, 0)) <= 1e-6 * greatest(1, abs(d.s)) AND x.c = 25 * d.c)
+                 FROM decay_serial d,
+                      LATERAL (SELECT sum(icp_fit(a, d.profile)) AS s, count(icp_grade(a, d.profile)) AS c
+                                 FROM icp_diff.decayacc a) x),
+          'decay: parallel icp_fit and icp_grade agree with the serial ones');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(423);
+SELECT plan(427);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -26,7 +26,7 @@ SELECT is(
            WHERE attrelid = 'icp_criteria'::regclass AND attnum > 0 AND NOT attisdropped
            ORDER BY attnum),
     ARRAY['id', 'profile', 'rule', 'weight', 'required', 'dimension', 'note',
-          'created_at'],
+          'created_at', 'decay_on', 'half_life'],
     'icp_criteria has exactly these columns, in this order');
 
 -- One row per column: type, NOT NULL, default (NULL: no default).
@@ -80,7 +80,8 @@ SELECT is(
 SELECT is(
     ARRAY(SELECT conname::text FROM pg_catalog.pg_constraint
            WHERE conrelid = 'icp_criteria'::regclass AND contype = 'c' ORDER BY 1),
-    ARRAY['icp_criteria_dimension_check', 'icp_criteria_weight_check'],
+    ARRAY['icp_criteria_decay_check', 'icp_criteria_dimension_check',
+          'icp_criteria_weight_check'],
     'icp_criteria has its check constraints');
 SELECT col_has_check(tab, col)
   FROM (VALUES ('icp_profiles'::name, 'name'::name), ('icp_profiles', 'kind'),
@@ -204,6 +205,7 @@ INSERT INTO expected_functions VALUES
     ('icp_rescore_fit',        '{record,icp_profile}', 'double precision', 'immutable', true),
     ('icp_rescore_grade',      '{record,icp_profile}', 'text',             'immutable', true),
     ('icp_score_trigger',      '{}',                   'trigger',          'volatile',  false),
+    ('icp_notify_trigger',     '{}',                   'trigger',          'volatile',  false),
     ('icp_rescore_can_commit', '{}',                   'boolean',          'volatile',  false),
     ('icp_rescore',            '{regclass,text,text,text,integer}', 'void', 'volatile', false),
     ('icp_outcomes',           '{record,text}',        'boolean[]',        'stable',    true),
@@ -275,6 +277,12 @@ SELECT is(
              AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'icp')
              AND d.deptype = 'e'
              AND pg_catalog.obj_description(t.oid, 'pg_type') IS NULL
+             -- array types and the row types of tables come with their
+             -- element type or table (and newer versions, 17 here, record them as
+             -- members too)
+             AND NOT EXISTS (SELECT FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
+             AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_catalog.pg_class c
+                                      WHERE c.oid = t.typrelid) = 'c')
           UNION ALL
           SELECT c.oid::regclass::text
             FROM pg_catalog.pg_depend d
