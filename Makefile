@@ -17,6 +17,9 @@
 #   make bench           performance ratios against hand-written SQL
 #   make learn-quality   icp_learn's holdout AUC against scikit-learn
 #                        (needs python3-sklearn, python3-psycopg2)
+#   make check-citus     icp on a throwaway Citus cluster (coordinator and two
+#                        workers) against one node; needs Citus installed in
+#                        PG_CONFIG's server (test/citus/build.sh)
 #   make fuzz            libFuzzer on the rule parser and decoder; then
 #                        test/fuzz/account.sh against the PG* server, if any
 
@@ -52,7 +55,7 @@ src/icp--$(EXTVERSION).sql: $(SQL_SOURCES) icp.control
 
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test test-versions demo bench learn-quality valgrind fuzz
+.PHONY: test test-versions demo bench learn-quality valgrind fuzz check-citus
 
 test:
 	bash test/run.sh test
@@ -71,6 +74,9 @@ learn-quality:
 
 valgrind:
 	bash test/run.sh valgrind
+
+check-citus: install
+	PG_CONFIG=$(PG_CONFIG) bash test/citus/check.sh
 
 # then the account-path fuzzer when a server is named (PG* variables)
 fuzz:

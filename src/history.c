@@ -74,16 +74,19 @@ CheckHistoryTrigger(FunctionCallInfo fcinfo, Oid nsp, bool *on_profiles)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Oid			relid;
+	bool		is_profile_table;
+	bool		on_criteria;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("icp_profiles_history() must be called as a trigger")));
 	relid = RelationGetRelid(trigdata->tg_relation);
-	*on_profiles = (relid == get_relname_relid("icp_profiles", nsp));
+	/* on Citus the trigger fires on this node's placement of the table */
+	is_profile_table = IcpIsProfileTable(relid, &on_criteria);
+	*on_profiles = is_profile_table && !on_criteria;
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
-		(!*on_profiles && relid != get_relname_relid("icp_criteria", nsp)))
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) || !is_profile_table)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on table \"%s\" cannot use icp_profiles_history()",
@@ -163,17 +166,20 @@ icp_profiles_history(PG_FUNCTION_ARGS)
 	int			ret;
 	int			i;
 
-	nsp = IcpExtensionSchema();
-	CheckHistoryTrigger(fcinfo, nsp, &on_profiles);
-
 	/*
 	 * COPY into the profile tables is how pg_restore (and bulk loads) bring
 	 * them back; the history of those profiles comes with the dump, so a
 	 * COPY records nothing (the next change compares with the stored current
-	 * version as usual).
+	 * version as usual).  It is also how Citus fills a new placement of the
+	 * tables on a worker (icp_citus_setup, a node added later), before the
+	 * node's other profile table may be readable: nothing is read then.
 	 */
-	if (ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
+	if (CALLED_AS_TRIGGER(fcinfo) &&
+		ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
 		return PointerGetDatum(NULL);
+
+	nsp = IcpExtensionSchema();
+	CheckHistoryTrigger(fcinfo, nsp, &on_profiles);
 
 	CheckHistoryPrivileges(get_relname_relid("icp_profile_versions", nsp));
 
@@ -182,7 +188,7 @@ icp_profiles_history(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(cxt);
 	nspname = (char *) quote_identifier(get_namespace_name(nsp));
 	versions = psprintf("%s.icp_profile_versions", nspname);
-	profiles = psprintf("%s.icp_profiles", nspname);
+	profiles = IcpProfileTableName(false);
 	valuetype = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 								CStringGetDatum("icp_profile"),
 								ObjectIdGetDatum(nsp));

@@ -178,6 +178,8 @@ extern double IcpIntervalSeconds(const Interval *iv);
 
 /* profile_cache.c */
 extern Oid	IcpExtensionSchema(void);
+extern char *IcpProfileTableName(bool criteria);
+extern bool IcpIsProfileTable(Oid relid, bool *criteria);
 extern IcpCompiled *IcpNewCompiled(const IcpProfile *value);
 extern void IcpPinProfile(IcpCompiled *cp);
 extern void IcpUnpinProfile(IcpCompiled *cp);

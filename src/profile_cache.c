@@ -35,6 +35,18 @@
  * - Failures are never remembered: a lookup that errors stores nothing.
  *
  * The same rules cover the default profile's name and the active set.
+ *
+ * On Citus (after icp_citus_setup(), README "Scaling out with Citus") the
+ * profile tables are reference tables: every node holds a placement, a
+ * plain table named like icp_profiles_102008, kept equal to the
+ * coordinator's in the same transaction.  Profiles are read from this
+ * node's placement, never through the shell table (a worker may not run a
+ * distributed query from inside a shard query), and the placement's
+ * statement trigger sends the relcache invalidation, so the callback
+ * listens for the placements' OIDs too.  A node without a placement (a
+ * coordinator outside the metadata) reads through Citus and never caches.
+ * A worker whose profile tables are not reference tables refuses to read
+ * its own, empty, local copies: an error, not a silent NULL.
  */
 #include "postgres.h"
 
@@ -45,7 +57,9 @@
 #include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -88,6 +102,15 @@ static Oid	icp_schema = InvalidOid;
 static uint64 relids_generation = 0;
 
 /*
+ * The relations profiles are read from on this node: the tables above, or
+ * on Citus their local placements; read_through_citus when this node has
+ * no placement and reads the shell through Citus (never cached).
+ */
+static Oid	profiles_read_relid = InvalidOid;
+static Oid	criteria_read_relid = InvalidOid;
+static bool read_through_citus = false;
+
+/*
  * The latest profile change this backend has processed: the latest
  * completed xid when its invalidation arrived (the change's transaction
  * completed no later), and, for changes processed inside a transaction,
@@ -128,7 +151,8 @@ IcpRelcacheCallback(Datum arg, Oid relid)
 {
 	IcpCatalogGeneration++;
 	if (relid == InvalidOid || relid == IcpProfilesRelid ||
-		relid == IcpCriteriaRelid)
+		relid == IcpCriteriaRelid || relid == profiles_read_relid ||
+		relid == criteria_read_relid)
 		NoteProfileChange();
 }
 
@@ -163,6 +187,22 @@ icp_profiles_changed(PG_FUNCTION_ARGS)
 				 errmsg("icp_profiles_changed() must be called as a trigger")));
 
 	CacheInvalidateRelcache(trigdata->tg_relation);
+
+	/*
+	 * On Citus the trigger fires on each node's placement of the table (a
+	 * name like icp_profiles_102008).  Later queries of this transaction
+	 * read the placement from inside the icp functions they call, which
+	 * Citus cannot see: left alone, it may run some of their shards over
+	 * connections opened after this edit, which do not see it.  Sequential
+	 * mode keeps every multi-shard command of the transaction on the one
+	 * connection per node that holds the edit.
+	 */
+	if (strcmp(RelationGetRelationName(trigdata->tg_relation), "icp_profiles") != 0 &&
+		strcmp(RelationGetRelationName(trigdata->tg_relation), "icp_criteria") != 0 &&
+		GetConfigOption("citus.multi_shard_modify_mode", true, false) != NULL)
+		(void) set_config_option("citus.multi_shard_modify_mode", "sequential",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
 	return PointerGetDatum(NULL);
 }
 
@@ -450,13 +490,118 @@ IcpExtensionSchema(void)
 	return result;
 }
 
+/*
+ * On Citus, the shard id of a reference table (0: not a Citus table) and
+ * this node's group (0: the coordinator, or a node outside any cluster).
+ */
+static int64
+CitusShardOf(Oid relid, int32 *groupid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+	bool		isnull;
+	int64		shardid = 0;
+	int			ret;
+
+	*groupid = 0;
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)) ||
+		!OidIsValid(get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE)))
+		return 0;
+	args[0] = ObjectIdGetDatum(relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT g.groupid FROM pg_catalog.pg_dist_local_group AS g", true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		*groupid = isnull ? 0 : DatumGetInt32(d);
+	}
+	ret = SPI_execute_with_args("SELECT s.shardid FROM pg_catalog.pg_dist_shard AS s "
+								"WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+								1, argtypes, args, NULL, true, 2);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		shardid = isnull ? 0 : DatumGetInt64(d);
+	}
+	SPI_finish();
+	return shardid;
+}
+
+/* The owner of a relation, InvalidOid when it is gone */
+static Oid
+RelationOwner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+	}
+	return owner;
+}
+
+/*
+ * The relation to read one profile table from on this node: the table, or
+ * its local placement on Citus.  Sets *through_citus when the table is a
+ * Citus table without a placement here.
+ */
+static Oid
+ReadRelation(Oid relid, const char *relname, bool *through_citus)
+{
+	int32		groupid;
+	int64		shardid = CitusShardOf(relid, &groupid);
+	Oid			placement;
+
+	if (shardid == 0)
+	{
+		if (groupid != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the icp profile tables are not replicated to this Citus worker"),
+					 errdetail("Table \"%s\" is not a Citus reference table, so this worker's copy of it is empty.",
+							   relname),
+					 errhint("Run SELECT icp_citus_setup(); on the coordinator.")));
+		return relid;
+	}
+	placement = get_relname_relid(psprintf("%s_" INT64_FORMAT, relname, shardid),
+								  icp_schema);
+	/*
+	 * A placement belongs to the table's owner: a table of that name planted
+	 * by a role that may create in the schema is not one.
+	 */
+	if (OidIsValid(placement) && RelationOwner(placement) == RelationOwner(relid))
+		return placement;
+	if (groupid != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this Citus worker has no placement of the icp profile table \"%s\"",
+						relname),
+				 errhint("Run SELECT replicate_reference_tables(); on the coordinator.")));
+	*through_citus = true;
+	return relid;
+}
+
 /* Look up the extension's schema and tables, once per profile generation */
 static void
 EnsureProfileRelids(void)
 {
+	bool		through = false;
+
 	if (relids_generation == IcpProfileGeneration && OidIsValid(icp_schema) &&
-		OidIsValid(IcpProfilesRelid) && OidIsValid(IcpCriteriaRelid))
+		OidIsValid(IcpProfilesRelid) && OidIsValid(IcpCriteriaRelid) &&
+		OidIsValid(profiles_read_relid) && OidIsValid(criteria_read_relid))
 		return;
+	relids_generation = 0;
 	icp_schema = IcpExtensionSchema();
 	IcpProfilesRelid = get_relname_relid("icp_profiles", icp_schema);
 	IcpCriteriaRelid = get_relname_relid("icp_criteria", icp_schema);
@@ -466,16 +611,48 @@ EnsureProfileRelids(void)
 				 errmsg("the icp profile tables are missing from schema \"%s\"",
 						get_namespace_name(icp_schema)),
 				 errhint("Reinstall the extension: DROP EXTENSION icp; CREATE EXTENSION icp.")));
+	profiles_read_relid = InvalidOid;
+	criteria_read_relid = InvalidOid;
+	profiles_read_relid = ReadRelation(IcpProfilesRelid, "icp_profiles", &through);
+	criteria_read_relid = ReadRelation(IcpCriteriaRelid, "icp_criteria", &through);
+	read_through_citus = through;
 	relids_generation = IcpProfileGeneration;
+}
+
+/*
+ * Schema-qualified name of the relation this node reads a profile table
+ * from (criteria: icp_criteria, else icp_profiles), for SPI queries.
+ */
+char *
+IcpProfileTableName(bool criteria)
+{
+	char	   *relname;
+
+	EnsureProfileRelids();
+	relname = get_rel_name(criteria ? criteria_read_relid : profiles_read_relid);
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the icp profile tables changed while being read"),
+				 errhint("Retry the statement.")));
+	return psprintf("%s.%s", quote_identifier(get_namespace_name(icp_schema)),
+					quote_identifier(relname));
+}
+
+/* Whether a relation is one of the profile tables or this node's placement of one */
+bool
+IcpIsProfileTable(Oid relid, bool *criteria)
+{
+	EnsureProfileRelids();
+	*criteria = (relid == IcpCriteriaRelid || relid == criteria_read_relid);
+	return *criteria || relid == IcpProfilesRelid || relid == profiles_read_relid;
 }
 
 /* Schema-qualified name of one of the extension's tables, for SPI queries */
 static char *
 QualifiedTable(const char *table)
 {
-	EnsureProfileRelids();
-	return psprintf("%s.%s", quote_identifier(get_namespace_name(icp_schema)),
-					quote_identifier(table));
+	return IcpProfileTableName(strcmp(table, "icp_criteria") == 0);
 }
 
 /*
@@ -490,13 +667,15 @@ CacheServesRole(void)
 	Oid			user = GetUserId();
 
 	EnsureProfileRelids();
+	if (read_through_citus)
+		return false;
 	if (object_aclcheck(NamespaceRelationId, icp_schema, user, ACL_USAGE) != ACLCHECK_OK)
 		return false;
-	if (pg_class_aclcheck(IcpProfilesRelid, user, ACL_SELECT) != ACLCHECK_OK ||
-		pg_class_aclcheck(IcpCriteriaRelid, user, ACL_SELECT) != ACLCHECK_OK)
+	if (pg_class_aclcheck(profiles_read_relid, user, ACL_SELECT) != ACLCHECK_OK ||
+		pg_class_aclcheck(criteria_read_relid, user, ACL_SELECT) != ACLCHECK_OK)
 		return false;
-	if (check_enable_rls(IcpProfilesRelid, InvalidOid, true) == RLS_ENABLED ||
-		check_enable_rls(IcpCriteriaRelid, InvalidOid, true) == RLS_ENABLED)
+	if (check_enable_rls(profiles_read_relid, InvalidOid, true) == RLS_ENABLED ||
+		check_enable_rls(criteria_read_relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
 	return true;
 }

@@ -90,7 +90,10 @@ typedef struct IcpSegment
 	MemoryContextCallback cb;	/* lets go of every pin */
 	IcpUseKey	key;			/* what runs were resolved under */
 	bool		by_active;		/* no names given: the active profiles */
-	struct varlena *names;		/* the names argument it was built for */
+	bool		by_value;		/* names holds icp_profile values */
+	struct varlena *names;		/* the names (or values) argument it was built for */
+	int			nvalues;		/* by_value: the distinct values, compiled */
+	IcpCompiled **values;		/* pinned; exclude first, then by name */
 	int			nprofiles;
 	int			nruns;			/* allocated length of runs */
 	IcpRun	   *runs;			/* exclude profiles first, then ideal; by name */
@@ -101,13 +104,14 @@ typedef struct IcpSegment
 	IcpColumnsCheck cols;		/* icp_segment_columns: argument shape */
 } IcpSegment;
 
-/* segment.c */
 /* trigger.c */
 struct TriggerData;
 pg_noreturn extern void IcpTriggerSetupError(struct TriggerData *td, int sqlerrcode,
 											 const char *msg, const char *hint);
 
-extern IcpSegment *IcpSegmentCreate(MemoryContext mcxt, ArrayType *names);
+/* segment.c */
+extern IcpSegment *IcpSegmentCreate(MemoryContext mcxt, ArrayType *names,
+									bool by_value);
 extern void IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod);
 extern void IcpSegmentNeed(IcpSegment *seg, IcpRowReader *reader);
 extern IcpCompiled *IcpSegmentChoose(IcpSegment *seg, IcpAccount *acc);

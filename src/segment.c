@@ -12,6 +12,12 @@
  * snapshot, role, settings or a catalog change) and scored in one pass over
  * each account: one read, then the rules of every profile; ideal profiles
  * are not scored at all once an exclude one matched.
+ *
+ * icp_segment(account, icp_profile[]) takes the candidates as values (what
+ * a client or a coordinator ships to Citus workers): no table is read, the
+ * values are compiled once per call site, every one takes part (as named
+ * profiles do), the same value given twice takes part once, and two
+ * different values with one name are an error.
  */
 #include "postgres.h"
 
@@ -30,6 +36,8 @@
 PG_FUNCTION_INFO_V1(icp_segment_record);
 PG_FUNCTION_INFO_V1(icp_segment_jsonb);
 PG_FUNCTION_INFO_V1(icp_segment_columns);
+PG_FUNCTION_INFO_V1(icp_segment_record_value);
+PG_FUNCTION_INFO_V1(icp_segment_jsonb_value);
 
 /* Let go of the candidate profiles and their bindings */
 static void
@@ -47,9 +55,13 @@ static void
 SegmentReset(void *arg)
 {
 	IcpSegment *seg = (IcpSegment *) arg;
+	int			i;
 
 	seg->key.valid = false;
 	ReleaseRuns(seg);
+	for (i = 0; i < seg->nvalues; i++)
+		IcpUnpinProfile(seg->values[i]);
+	seg->nvalues = 0;
 }
 
 /* qsort comparator: exclude profiles first, then by name (C collation) */
@@ -64,6 +76,18 @@ CmpRuns(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* qsort comparator: compiled values, exclude first, then by name */
+static int
+CmpCompiled(const void *a, const void *b)
+{
+	const IcpCompiled *x = *(IcpCompiled *const *) a;
+	const IcpCompiled *y = *(IcpCompiled *const *) b;
+
+	if (x->kind != y->kind)
+		return x->kind == ICP_KIND_EXCLUDE ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
 /* qsort comparator for C strings, byte-wise */
 static int
 CmpNames(const void *a, const void *b)
@@ -72,12 +96,13 @@ CmpNames(const void *a, const void *b)
 }
 
 /*
- * Segmentation state for the named profiles (names not NULL), else for the
- * active ones, in a child of mcxt; deleting or resetting mcxt unpins
- * everything.  Profiles are resolved by IcpSegmentResolve.
+ * Segmentation state for the named profiles (names not NULL), or the
+ * profile values (by_value), else for the active ones, in a child of mcxt;
+ * deleting or resetting mcxt unpins everything.  Profiles are resolved by
+ * IcpSegmentResolve.
  */
 IcpSegment *
-IcpSegmentCreate(MemoryContext mcxt, ArrayType *names)
+IcpSegmentCreate(MemoryContext mcxt, ArrayType *names, bool by_value)
 {
 	MemoryContext cxt = AllocSetContextCreate(mcxt, "icp segment",
 											  ALLOCSET_SMALL_SIZES);
@@ -89,6 +114,7 @@ IcpSegmentCreate(MemoryContext mcxt, ArrayType *names)
 	seg->cb.arg = seg;
 	MemoryContextRegisterResetCallback(cxt, &seg->cb);
 	seg->by_active = (names == NULL);
+	seg->by_value = by_value && names != NULL;
 	if (names != NULL)
 	{
 		if (ARR_NDIM(names) > 1)
@@ -104,6 +130,69 @@ IcpSegmentCreate(MemoryContext mcxt, ArrayType *names)
 	}
 	MemoryContextSwitchTo(old);
 	return seg;
+}
+
+/*
+ * Compile the profile values of a by_value segment once: distinct, sorted
+ * exclude first then by name, pinned by the segment.
+ */
+static void
+CompileValues(IcpSegment *seg)
+{
+	ArrayType  *arr = (ArrayType *) seg->names;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			i,
+				n = 0;
+	MemoryContext old = MemoryContextSwitchTo(seg->mcxt);
+
+	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+					  &elems, &nulls, &nelems);
+	seg->values = palloc0(sizeof(IcpCompiled *) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+	{
+		IcpProfile *v = (IcpProfile *) pg_detoast_datum_packed((struct varlena *) DatumGetPointer(elems[i]));
+		Size		len = VARSIZE_ANY_EXHDR(v);
+		IcpProfile *flat = (IcpProfile *) palloc(len + VARHDRSZ);
+		IcpCompiled *cp;
+		int			j;
+		bool		dup = false;
+
+		CHECK_FOR_INTERRUPTS();
+		SET_VARSIZE(flat, len + VARHDRSZ);
+		memcpy(VARDATA(flat), VARDATA_ANY(v), len);
+		for (j = 0; j < n && !dup; j++)
+			dup = VARSIZE(seg->values[j]->value) == VARSIZE(flat) &&
+				memcmp(VARDATA(seg->values[j]->value), VARDATA(flat), len) == 0;
+		if (dup)
+		{
+			pfree(flat);
+			continue;
+		}
+		cp = IcpNewCompiled(flat);
+		pfree(flat);
+		seg->values[n++] = cp;
+		seg->nvalues = n;
+		if (cp->name == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the profiles of icp_segment must have names"),
+					 errdetail("Profile value %d of the array has no name, so it cannot be a segment.", i + 1),
+					 errhint("Give the value a name, as in {\"name\": \"...\", ...}, or take it from icp_profile('name').")));
+		for (j = 0; j < n - 1; j++)
+			if (strcmp(seg->values[j]->name, cp->name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("icp_segment got two different profiles named \"%s\"", cp->name),
+						 errhint("Give each candidate profile its own name.")));
+	}
+	qsort(seg->values, n, sizeof(IcpCompiled *), CmpCompiled);
+	MemoryContextSwitchTo(old);
 }
 
 /* The candidate names, sorted and distinct, in the current memory context */
@@ -167,8 +256,16 @@ IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod)
 	seg->key.valid = false;
 	generation = IcpUseKeyBegin();
 	ReleaseRuns(seg);
+	if (seg->by_value && seg->values == NULL)
+		CompileValues(seg);
 	old = MemoryContextSwitchTo(seg->mcxt);
-	cand = CandidateNames(seg, &ncand);
+	if (seg->by_value)
+	{
+		cand = NULL;
+		ncand = seg->nvalues;
+	}
+	else
+		cand = CandidateNames(seg, &ncand);
 	if (seg->runs == NULL || ncand > seg->nruns)
 	{
 		if (seg->runs)
@@ -178,7 +275,18 @@ IcpSegmentResolve(IcpSegment *seg, Oid typid, int32 typmod)
 	}
 	for (i = 0; i < ncand; i++)
 	{
-		IcpCompiled *cp = IcpAcquireProfileByName(cand[i], true);
+		IcpCompiled *cp;
+
+		if (seg->by_value)
+		{
+			/* the run takes its own pin below; this one stands for the acquire */
+			cp = seg->values[i];
+			IcpPinProfile(cp);
+			IcpRunInit(&seg->runs[seg->nprofiles], seg->mcxt);
+			seg->runs[seg->nprofiles++].cp = cp;
+			continue;
+		}
+		cp = IcpAcquireProfileByName(cand[i], true);
 
 		/* an active profile deleted meanwhile simply takes no part */
 		if (cp == NULL && seg->by_active)
@@ -310,7 +418,7 @@ IcpSegmentChoose(IcpSegment *seg, IcpAccount *acc)
 
 /* The segment state of a call site, made anew when the names argument changes */
 static IcpSegment *
-CallSiteSegment(FunctionCallInfo fcinfo, ArrayType *names)
+CallSiteSegment(FunctionCallInfo fcinfo, ArrayType *names, bool by_value)
 {
 	IcpSegment *seg = (IcpSegment *) fcinfo->flinfo->fn_extra;
 
@@ -318,14 +426,14 @@ CallSiteSegment(FunctionCallInfo fcinfo, ArrayType *names)
 	{
 		if (names == NULL && seg->by_active)
 			return seg;
-		if (names != NULL && !seg->by_active &&
+		if (names != NULL && !seg->by_active && seg->by_value == by_value &&
 			VARSIZE(names) == VARSIZE(seg->names) &&
 			memcmp(names, seg->names, VARSIZE(names)) == 0)
 			return seg;
 		fcinfo->flinfo->fn_extra = NULL;
 		MemoryContextDelete(seg->mcxt);
 	}
-	seg = IcpSegmentCreate(fcinfo->flinfo->fn_mcxt, names);
+	seg = IcpSegmentCreate(fcinfo->flinfo->fn_mcxt, names, by_value);
 	fcinfo->flinfo->fn_extra = seg;
 	return seg;
 }
@@ -339,13 +447,13 @@ SegmentResult(FunctionCallInfo fcinfo, IcpCompiled *cp)
 	PG_RETURN_TEXT_P(cstring_to_text(cp->name));
 }
 
-/* icp_segment(record [, text[]]) */
-Datum
-icp_segment_record(PG_FUNCTION_ARGS)
+/* icp_segment on a record, the candidates named, given as values or active */
+static Datum
+SegmentRecord(FunctionCallInfo fcinfo, bool by_value)
 {
 	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(0);
 	ArrayType  *names = PG_NARGS() > 1 ? PG_GETARG_ARRAYTYPE_P(1) : NULL;
-	IcpSegment *seg = CallSiteSegment(fcinfo, names);
+	IcpSegment *seg = CallSiteSegment(fcinfo, names, by_value);
 	IcpAccount	acc;
 	Datum		result;
 
@@ -359,9 +467,9 @@ icp_segment_record(PG_FUNCTION_ARGS)
 	return result;
 }
 
-/* icp_segment(jsonb [, text[]]) */
-Datum
-icp_segment_jsonb(PG_FUNCTION_ARGS)
+/* icp_segment on a jsonb account, the candidates named, given as values or active */
+static Datum
+SegmentJsonb(FunctionCallInfo fcinfo, bool by_value)
 {
 	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
 	ArrayType  *names = PG_NARGS() > 1 ? PG_GETARG_ARRAYTYPE_P(1) : NULL;
@@ -369,7 +477,7 @@ icp_segment_jsonb(PG_FUNCTION_ARGS)
 	IcpAccount	acc;
 	Datum		result;
 
-	seg = CallSiteSegment(fcinfo, names);
+	seg = CallSiteSegment(fcinfo, names, by_value);
 	IcpSegmentResolve(seg, InvalidOid, -1);
 	IcpAccountFromJsonb(seg->reader, jb, &acc);
 	if (seg->nprofiles == 0)
@@ -377,6 +485,34 @@ icp_segment_jsonb(PG_FUNCTION_ARGS)
 	result = SegmentResult(fcinfo, IcpSegmentChoose(seg, &acc));
 	IcpAccountDone(seg->reader);
 	return result;
+}
+
+/* icp_segment(record [, text[]]) */
+Datum
+icp_segment_record(PG_FUNCTION_ARGS)
+{
+	return SegmentRecord(fcinfo, false);
+}
+
+/* icp_segment(record, icp_profile[]) */
+Datum
+icp_segment_record_value(PG_FUNCTION_ARGS)
+{
+	return SegmentRecord(fcinfo, true);
+}
+
+/* icp_segment(jsonb [, text[]]) */
+Datum
+icp_segment_jsonb(PG_FUNCTION_ARGS)
+{
+	return SegmentJsonb(fcinfo, false);
+}
+
+/* icp_segment(jsonb, icp_profile[]) */
+Datum
+icp_segment_jsonb_value(PG_FUNCTION_ARGS)
+{
+	return SegmentJsonb(fcinfo, true);
 }
 
 /*
@@ -413,7 +549,7 @@ icp_segment_columns(PG_FUNCTION_ARGS)
 	if (kind == ICP_ARG_NAME)
 		names = PG_GETARG_ARRAYTYPE_P(1);
 
-	seg = CallSiteSegment(fcinfo, names);
+	seg = CallSiteSegment(fcinfo, names, false);
 	IcpSegmentResolve(seg, PG_GETARG_OID(2), -1);
 	if (seg->nprofiles == 0)
 		PG_RETURN_NULL();

@@ -176,7 +176,7 @@ SetupTrigger(FunctionCallInfo fcinfo, TriggerData *td)
 				   NULL);
 	st->tupdesc = CreateTupleDescCopy(RelationGetDescr(td->tg_relation));
 	if (st->segment.attnum != 0)
-		st->seg = IcpSegmentCreate(cxt, NULL);
+		st->seg = IcpSegmentCreate(cxt, NULL, false);
 	st->newslot = MakeSingleTupleTableSlot(st->tupdesc, &TTSOpsHeapTuple);
 	st->oldslot = MakeSingleTupleTableSlot(st->tupdesc, &TTSOpsHeapTuple);
 	st->values = palloc(sizeof(Datum) * Max(st->tupdesc->natts, 1));

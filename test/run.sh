@@ -91,6 +91,7 @@ mode_test()
 	run_regress
 	run_pgtap
 	run_checks
+	run_citus_check
 	if ((PASSED + FAILED == 0)); then
 		warn "no tests found (sql/*.sql, test/pgtap/*.sql)"
 	fi

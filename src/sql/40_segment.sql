@@ -48,3 +48,23 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.icp_segment(pg_catalog.jsonb, pg_catalog.text[]) IS
     'The segment of an account (jsonb) among the named profiles (active or not): the best matching (grade A-C) exclude profile, else the best matching ideal one, else NULL; ties to the name that sorts first';
+
+-- Over profile values: no table is read, so it runs anywhere (Citus
+-- workers, parallel workers) on what the caller ships, e.g.
+-- icp_segment(l, (SELECT array_agg(icp_profile(name)) FROM icp_profiles WHERE active)).
+-- No planner support: the values are read from the array, not from a table.
+CREATE FUNCTION @extschema@.icp_segment(account record, profiles @extschema@.icp_profile[])
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_record_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_segment(record, @extschema@.icp_profile[]) IS
+    'The segment of an account (record) among the given profile values: the best matching (grade A-C) exclude profile, else the best matching ideal one, else NULL; ties to the name that sorts first';
+
+CREATE FUNCTION @extschema@.icp_segment(account pg_catalog.jsonb, profiles @extschema@.icp_profile[])
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_jsonb_value'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_segment(pg_catalog.jsonb, @extschema@.icp_profile[]) IS
+    'The segment of an account (jsonb) among the given profile values: the best matching (grade A-C) exclude profile, else the best matching ideal one, else NULL; ties to the name that sorts first';

@@ -11,6 +11,136 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.icp_rescore_can_commit() IS
     'Internal: whether the calling procedure may COMMIT (it was CALLed outside a transaction block and outside any function)';
 
+-- icp_fit and icp_grade over a value, for the one UPDATE that icp_rescore
+-- runs on a Citus table inside a transaction block (or on a reference
+-- table).  Citus pushes an UPDATE down to the shards only when the
+-- functions it calls on the row are IMMUTABLE, so these are marked so.  They
+-- are not, quite: a WITHIN rule reads the clock and literals are read under
+-- the session's settings.  Within the one statement icp_rescore builds
+-- (row arguments, never constants) nothing is folded or cached across
+-- statements, so the answer is icp_fit's; do not use them elsewhere.
+CREATE FUNCTION @extschema@.icp_rescore_fit(account record, profile @extschema@.icp_profile)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'icp_fit_record_value'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_rescore_fit(record, @extschema@.icp_profile) IS
+    'Internal: icp_fit(account, profile) marked IMMUTABLE for the UPDATE icp_rescore pushes down to Citus shards; not for other use';
+
+CREATE FUNCTION @extschema@.icp_rescore_grade(account record, profile @extschema@.icp_profile)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_grade_record_value'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_rescore_grade(record, @extschema@.icp_profile) IS
+    'Internal: icp_grade(account, profile) marked IMMUTABLE for the UPDATE icp_rescore pushes down to Citus shards; not for other use';
+
+-- On Citus a distributed table is rescored where its rows live: each shard
+-- placement runs icp_rescore on its own shard, through a connection of its
+-- own (so its batches commit there), one shard after the other; no row
+-- passes through the coordinator.  Inside a transaction block, and for
+-- reference tables, it is one UPDATE that Citus pushes down to every shard
+-- in the caller's transaction.  Returns false (nothing done) for a table
+-- Citus does not manage, which icp_rescore then walks itself.
+-- Called by icp_rescore, with the caller's rights, after its checks.
+CREATE FUNCTION @extschema@.icp_rescore_citus(
+    tbl pg_catalog.regclass,
+    profile pg_catalog.text,
+    fit_column pg_catalog.text,
+    grade_column pg_catalog.text,
+    batch_size integer,
+    can_commit boolean)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsp pg_catalog.text := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                              JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                             WHERE e.extname OPERATOR(pg_catalog.=) 'icp');
+    method "char";
+    fit_type pg_catalog.text;
+    grade_type pg_catalog.text;
+    changed bigint;
+    stmt pg_catalog.text;
+    shard record;
+    res record;
+    nshards integer;
+    done integer := 0;
+BEGIN
+    IF tbl IS NULL OR profile IS NULL OR fit_column IS NULL OR batch_size IS NULL
+       OR NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RETURN false;
+    END IF;
+    SELECT p.partmethod INTO method FROM pg_catalog.pg_dist_partition p
+     WHERE p.logicalrelid OPERATOR(pg_catalog.=) tbl;
+    IF method IS NULL THEN
+        RETURN false;
+    END IF;
+
+    -- Inside a transaction block nothing may commit, and a reference (or
+    -- Citus local) table has no shards of its own: one UPDATE in the
+    -- caller's transaction, which Citus pushes down to every shard or
+    -- placement (hence the IMMUTABLE helpers: Citus refuses to push down
+    -- a STABLE function called on the row).
+    IF NOT can_commit OR method OPERATOR(pg_catalog.<>) ALL (ARRAY['h', 'r', 'a']::"char"[]) THEN
+        SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO fit_type FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) fit_column;
+        SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO grade_type FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) grade_column;
+        IF grade_column IS NULL THEN
+            stmt := pg_catalog.format(
+                'UPDATE %1$s AS t SET %2$I = CAST(%3$I.icp_rescore_fit(t.*, $1) AS %4$s) '
+                'WHERE t.%2$I IS DISTINCT FROM CAST(%3$I.icp_rescore_fit(t.*, $1) AS %4$s)',
+                tbl, fit_column, nsp, fit_type);
+        ELSE
+            stmt := pg_catalog.format(
+                'UPDATE %1$s AS t SET %2$I = CAST(%3$I.icp_rescore_fit(t.*, $1) AS %4$s), '
+                '%5$I = CAST(%3$I.icp_rescore_grade(t.*, $1) AS %6$s) '
+                'WHERE t.%2$I IS DISTINCT FROM CAST(%3$I.icp_rescore_fit(t.*, $1) AS %4$s) '
+                'OR t.%5$I IS DISTINCT FROM CAST(%3$I.icp_rescore_grade(t.*, $1) AS %6$s)',
+                tbl, fit_column, nsp, fit_type, grade_column, grade_type);
+        END IF;
+        EXECUTE stmt USING @extschema@.icp_profile(profile);
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        RAISE NOTICE '%', pg_catalog.format('icp_rescore: %s rows of %s updated with profile %L in one statement on its shards',
+                                            changed, tbl, profile);
+        RETURN true;
+    END IF;
+
+    SELECT pg_catalog.count(*)::integer INTO nshards FROM pg_catalog.pg_dist_shard s
+     WHERE s.logicalrelid OPERATOR(pg_catalog.=) tbl;
+    FOR shard IN
+        SELECT s.shardid, p.nodename, p.nodeport,
+               pg_catalog.format('%I.%I', n.nspname, c.relname OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) s.shardid) AS name
+          FROM pg_catalog.pg_dist_shard s
+          JOIN pg_catalog.pg_dist_shard_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.logicalrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         WHERE s.logicalrelid OPERATOR(pg_catalog.=) tbl AND p.shardstate OPERATOR(pg_catalog.=) 1
+         ORDER BY s.shardid, p.nodename, p.nodeport
+    LOOP
+        stmt := pg_catalog.format('CALL %I.icp_rescore(%L::pg_catalog.regclass, %L, %L, %L, %s)',
+                                  nsp, shard.name, profile, fit_column, grade_column, batch_size);
+        SELECT * INTO res FROM pg_catalog.master_run_on_worker(ARRAY[shard.nodename], ARRAY[shard.nodeport],
+                                                               ARRAY[stmt], false);
+        IF NOT res.success THEN
+            RAISE EXCEPTION 'icp_rescore failed on shard % of % (node %:%): %', shard.shardid, tbl,
+                            shard.nodename, shard.nodeport, res.result
+                USING ERRCODE = '58000',
+                      HINT = 'The shards done before this one keep their new scores; CALL icp_rescore again to finish.';
+        END IF;
+        done := done OPERATOR(pg_catalog.+) 1;
+        RAISE NOTICE 'icp_rescore: shard % of % done on %:% (% of %)', shard.shardid, tbl,
+                     shard.nodename, shard.nodeport, done, nshards;
+    END LOOP;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.icp_rescore_citus(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.text, integer, boolean) IS
+    'Internal: icp_rescore on a Citus table, shard by shard on the workers (one pushed-down UPDATE inside a transaction block or on a reference table); false for other tables';
+
 -- A procedure cannot have a SET search_path clause and COMMIT, so every name
 -- below is qualified, and every identifier built into SQL goes through
 -- format('%I') or a regclass.
@@ -123,6 +253,11 @@ BEGIN
 
     -- one value for the whole run: every batch scores with the same version
     value := @extschema@.icp_profile(profile);
+
+    -- a Citus table is rescored on its shards, where its rows live
+    IF @extschema@.icp_rescore_citus(tbl, profile, fit_column, grade_column, batch_size, can_commit) THEN
+        RETURN;
+    END IF;
 
     IF kind OPERATOR(pg_catalog.=) 'p' THEN
         parts := ARRAY(SELECT t.relid FROM pg_catalog.pg_partition_tree(tbl) t

@@ -160,3 +160,26 @@ print_summary()
 {
 	echo "$PASSED passed, $FAILED failed"
 }
+
+# The Citus check (test/citus/check.sh: its own coordinator and two workers)
+# when Citus is installed in PG_CONFIG's server; otherwise say it skipped.
+run_citus_check()
+{
+	local out rc=0 ok bad
+	if [[ ! -f $("$PG_CONFIG" --pkglibdir)/citus.so ]]; then
+		log "check-citus SKIPPED: Citus is not installed in the server of $PG_CONFIG (test/citus/build.sh builds it; then make check-citus)"
+		return 0
+	fi
+	log "check-citus: a coordinator and two workers"
+	out=$CLUSTER_DIR/citus.out
+	PG_CONFIG=$PG_CONFIG bash test/citus/check.sh >"$out" 2>&1 || rc=$?
+	grep -vE '^ok - ' "$out" || true
+	ok=$(grep -cE '^ok - ' "$out" || true)
+	bad=$(grep -cE '^not ok - ' "$out" || true)
+	if ((rc != 0 && bad == 0)); then
+		bad=1
+	fi
+	echo "  $ok passed, $bad failed"
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + bad))
+}
