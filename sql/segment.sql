@@ -60,12 +60,12 @@ SELECT icp_segment('{"country": "DE"}'::jsonb, ARRAY['seg-tie-b', 'seg-tie-a']) 
 DELETE FROM icp_profiles WHERE name IN ('seg-tie-a', 'seg-tie-b');
 
 -- Edge cases: no profiles, an unknown profile, NULL names, NULL accounts.
-SELECT icp_segment(l, '{}'::text[]) AS no_profiles FROM seg_leads l WHERE l.id = 1;
+SELECT icp_segment(l, '{}') AS no_profiles FROM seg_leads l WHERE l.id = 1;
 SELECT icp_segment(l, ARRAY['seg-mid-market', 'seg-mid-market']) AS twice FROM seg_leads l WHERE l.id = 1;
 SELECT icp_segment(l, ARRAY['no-such-profile']) FROM seg_leads l;
 SELECT icp_segment(l, ARRAY['seg-mid-market', NULL]) FROM seg_leads l;
 SELECT icp_segment(NULL::seg_leads) IS NULL AS null_account,
-       icp_segment('{}'::jsonb, NULL::text[]) IS NULL AS null_names;
+       icp_segment('{}'::jsonb, NULL) IS NULL AS null_names;
 SELECT icp_segment('[1, 2]'::jsonb);
 
 -- Random data and random profiles, checked against the rule written in SQL:

@@ -104,3 +104,31 @@ SELECT icp_segment('{}'::jsonb, ARRAY[[icp_profile('sv-mid-market')], [icp_profi
 DROP TABLE sv_leads;
 DELETE FROM icp_profiles WHERE name LIKE 'sv-%';
 SELECT FROM setval('icp_criteria_id_seq', :sv_seq_last, :'sv_seq_called'::boolean);
+
+-- An untyped literal of names ('{a,b}', NULL) still means text[] of names,
+-- as before the icp_profile[] variant: it resolves, and equals the typed call.
+INSERT INTO icp_profiles (name) VALUES ('sv-untyped-a'), ('sv-untyped-b');
+INSERT INTO icp_criteria (profile, rule, weight) VALUES
+    ('sv-untyped-a', 'employees < 100', 10), ('sv-untyped-b', 'employees >= 100', 10);
+CREATE TABLE sv_untyped (id int, employees int, note text);
+INSERT INTO sv_untyped
+SELECT g, CASE WHEN g % 7 = 0 THEN NULL ELSE g * 3 END, repeat(md5(g::text), 700)
+  FROM generate_series(1, 200) g;
+SELECT count(*) AS rows_,
+       count(*) FILTER (WHERE icp_segment(u, '{sv-untyped-a,sv-untyped-b}')
+                        IS DISTINCT FROM icp_segment(u, ARRAY['sv-untyped-a', 'sv-untyped-b'])) AS differs,
+       count(*) FILTER (WHERE icp_segment(to_jsonb(u), '{sv-untyped-a,sv-untyped-b}')
+                        IS DISTINCT FROM icp_segment(u, ARRAY['sv-untyped-a', 'sv-untyped-b'])) AS differs_jsonb,
+       count(*) FILTER (WHERE icp_segment(u, '{sv-untyped-a,sv-untyped-b}') IS DISTINCT FROM
+                        CASE WHEN u.employees < 100 THEN 'sv-untyped-a'
+                             WHEN u.employees >= 100 THEN 'sv-untyped-b' END) AS differs_sql
+  FROM sv_untyped u;
+SELECT icp_segment(u, NULL) IS NULL AS null_names,
+       icp_segment(to_jsonb(u), NULL) IS NULL AS null_names_jsonb,
+       icp_segment(u, '{}') IS NULL AS no_names
+  FROM sv_untyped u WHERE u.id = 1;
+SELECT icp_segment(u, 'sv-untyped-a') FROM sv_untyped u WHERE u.id = 1;
+SELECT icp_segment('{}'::jsonb, '{sv-no-such}');
+DROP TABLE sv_untyped;
+DELETE FROM icp_profiles WHERE name LIKE 'sv-untyped-%';
+SELECT FROM setval('icp_criteria_id_seq', :sv_seq_last, :'sv_seq_called'::boolean);

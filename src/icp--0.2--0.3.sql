@@ -533,6 +533,27 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.icp_segment(pg_catalog.jsonb, @extschema@.icp_profile[]) IS
     'The segment of an account (jsonb) among the given profile values: the best matching (grade A-C) exclude profile, else the best matching ideal one, else NULL; ties to the name that sorts first';
 
+-- An untyped literal ('{a,b}' or NULL) would be ambiguous between the text[]
+-- and the icp_profile[] variants.  PostgreSQL resolves an untyped argument
+-- to a string-category parameter first, so these text overloads take it and
+-- read it as an array literal of names, as before the icp_profile[] variant
+-- existed.
+CREATE FUNCTION @extschema@.icp_segment(account record, profiles pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_record_untyped'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_segment(record, pg_catalog.text) IS
+    'icp_segment(account, profiles text[]) with the names written as one array literal, such as an untyped ''{a,b}''';
+
+CREATE FUNCTION @extschema@.icp_segment(account pg_catalog.jsonb, profiles pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'icp_segment_jsonb_untyped'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.icp_segment(pg_catalog.jsonb, pg_catalog.text) IS
+    'icp_segment(account, profiles text[]) with the names written as one array literal, such as an untyped ''{a,b}''';
+
 CREATE FUNCTION @extschema@.icp_citus_setup()
 RETURNS void
 LANGUAGE plpgsql

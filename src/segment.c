@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
@@ -38,6 +39,8 @@ PG_FUNCTION_INFO_V1(icp_segment_jsonb);
 PG_FUNCTION_INFO_V1(icp_segment_columns);
 PG_FUNCTION_INFO_V1(icp_segment_record_value);
 PG_FUNCTION_INFO_V1(icp_segment_jsonb_value);
+PG_FUNCTION_INFO_V1(icp_segment_record_untyped);
+PG_FUNCTION_INFO_V1(icp_segment_jsonb_untyped);
 
 /* Let go of the candidate profiles and their bindings */
 static void
@@ -447,12 +450,30 @@ SegmentResult(FunctionCallInfo fcinfo, IcpCompiled *cp)
 	PG_RETURN_TEXT_P(cstring_to_text(cp->name));
 }
 
+/*
+ * The second argument: an array of names or values, or NULL when there is
+ * none.  The text overloads take an untyped literal ('{a,b}'): it is read
+ * as a text[] of names, as it was before the icp_profile[] variant existed.
+ */
+static ArrayType *
+SegmentArg(FunctionCallInfo fcinfo, bool untyped)
+{
+	if (PG_NARGS() < 2)
+		return NULL;
+	if (untyped)
+		return DatumGetArrayTypeP(OidFunctionCall3(F_ARRAY_IN,
+												   CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(1))),
+												   ObjectIdGetDatum(TEXTOID),
+												   Int32GetDatum(-1)));
+	return PG_GETARG_ARRAYTYPE_P(1);
+}
+
 /* icp_segment on a record, the candidates named, given as values or active */
 static Datum
-SegmentRecord(FunctionCallInfo fcinfo, bool by_value)
+SegmentRecord(FunctionCallInfo fcinfo, bool by_value, bool untyped)
 {
 	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(0);
-	ArrayType  *names = PG_NARGS() > 1 ? PG_GETARG_ARRAYTYPE_P(1) : NULL;
+	ArrayType  *names = SegmentArg(fcinfo, untyped);
 	IcpSegment *seg = CallSiteSegment(fcinfo, names, by_value);
 	IcpAccount	acc;
 	Datum		result;
@@ -469,10 +490,10 @@ SegmentRecord(FunctionCallInfo fcinfo, bool by_value)
 
 /* icp_segment on a jsonb account, the candidates named, given as values or active */
 static Datum
-SegmentJsonb(FunctionCallInfo fcinfo, bool by_value)
+SegmentJsonb(FunctionCallInfo fcinfo, bool by_value, bool untyped)
 {
 	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
-	ArrayType  *names = PG_NARGS() > 1 ? PG_GETARG_ARRAYTYPE_P(1) : NULL;
+	ArrayType  *names = SegmentArg(fcinfo, untyped);
 	IcpSegment *seg;
 	IcpAccount	acc;
 	Datum		result;
@@ -491,28 +512,42 @@ SegmentJsonb(FunctionCallInfo fcinfo, bool by_value)
 Datum
 icp_segment_record(PG_FUNCTION_ARGS)
 {
-	return SegmentRecord(fcinfo, false);
+	return SegmentRecord(fcinfo, false, false);
 }
 
 /* icp_segment(record, icp_profile[]) */
 Datum
 icp_segment_record_value(PG_FUNCTION_ARGS)
 {
-	return SegmentRecord(fcinfo, true);
+	return SegmentRecord(fcinfo, true, false);
 }
 
 /* icp_segment(jsonb [, text[]]) */
 Datum
 icp_segment_jsonb(PG_FUNCTION_ARGS)
 {
-	return SegmentJsonb(fcinfo, false);
+	return SegmentJsonb(fcinfo, false, false);
 }
 
 /* icp_segment(jsonb, icp_profile[]) */
 Datum
 icp_segment_jsonb_value(PG_FUNCTION_ARGS)
 {
-	return SegmentJsonb(fcinfo, true);
+	return SegmentJsonb(fcinfo, true, false);
+}
+
+/* icp_segment(record, text): profile names as one array literal */
+Datum
+icp_segment_record_untyped(PG_FUNCTION_ARGS)
+{
+	return SegmentRecord(fcinfo, false, true);
+}
+
+/* icp_segment(jsonb, text): profile names as one array literal */
+Datum
+icp_segment_jsonb_untyped(PG_FUNCTION_ARGS)
+{
+	return SegmentJsonb(fcinfo, false, true);
 }
 
 /*

@@ -6,7 +6,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS icp;
 
-SELECT plan(427);
+SELECT plan(435);
 
 -- ---------------------------------------------------------------------------
 -- Tables and their columns, in order.
@@ -200,6 +200,8 @@ INSERT INTO expected_functions VALUES
     ('icp_segment',            '{jsonb,text[]}',       'text',             'stable',    true),
     ('icp_segment',            '{record,icp_profile[]}', 'text',           'stable',    true),
     ('icp_segment',            '{jsonb,icp_profile[]}', 'text',            'stable',    true),
+    ('icp_segment',            '{record,text}',        'text',             'stable',    true),
+    ('icp_segment',            '{jsonb,text}',         'text',             'stable',    true),
     ('icp_citus_setup',        '{}',                   'void',             'volatile',  false),
     ('icp_rescore_citus',      '{regclass,text,text,text,integer,boolean}', 'boolean', 'volatile', false),
     ('icp_rescore_fit',        '{record,icp_profile}', 'double precision', 'immutable', true),

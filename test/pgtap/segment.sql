@@ -22,15 +22,15 @@ CREATE TRIGGER tap_score BEFORE INSERT OR UPDATE ON tap_leads
 INSERT INTO tap_leads (id, employees, country)
 SELECT g, (g * 13) % 1500, (ARRAY['DE', 'FR', NULL])[1 + g % 3] FROM generate_series(1, 500) g;
 
-SELECT is(icp_segment('{"employees": 10}'::jsonb, '{tap-ideal,tap-other,tap-anti}'::text[]), 'tap-anti',
+SELECT is(icp_segment('{"employees": 10}'::jsonb, '{tap-ideal,tap-other,tap-anti}'), 'tap-anti',
           'a matching exclude profile wins');
-SELECT is(icp_segment('{"employees": 500, "country": "DE"}'::jsonb, '{tap-ideal,tap-other,tap-anti}'::text[]),
+SELECT is(icp_segment('{"employees": 500, "country": "DE"}'::jsonb, '{tap-ideal,tap-other,tap-anti}'),
           'tap-ideal', 'else the ideal profile with the highest fit (100 beats 100 by name)');
-SELECT is(icp_segment('{"employees": 2000}'::jsonb, '{tap-ideal,tap-other,tap-anti}'::text[]), 'tap-other',
+SELECT is(icp_segment('{"employees": 2000}'::jsonb, '{tap-ideal,tap-other,tap-anti}'), 'tap-other',
           'a disqualified profile does not match');
-SELECT is(icp_segment('{"employees": 60}'::jsonb, '{tap-other}'::text[]), NULL,
+SELECT is(icp_segment('{"employees": 60}'::jsonb, '{tap-other}'), NULL,
           'no matching profile: NULL');
-SELECT throws_ok($$SELECT icp_segment('{}'::jsonb, '{tap-nope}'::text[])$$, '42704', NULL,
+SELECT throws_ok($$SELECT icp_segment('{}'::jsonb, '{tap-nope}')$$, '42704', NULL,
                  'an unknown profile is 42704');
 
 SELECT is((SELECT count(*) FROM tap_leads l
