@@ -276,7 +276,10 @@ BinOf(const double *cuts, int ncuts, double x)
 	return lo;
 }
 
-/* Quantile bins of a numeric column become features */
+/*
+ * Quantile bins of a numeric column become features; the bounds come from
+ * the finite values (infinite ones fall in the first or last bin)
+ */
 static void
 BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 {
@@ -292,7 +295,7 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 	StringInfoData buf;
 
 	for (int64 r = 0; r < st->nstored; r++)
-		if (!st->hold[r] && !isnan(a->vals[r]))
+		if (!st->hold[r] && isfinite(a->vals[r]))
 			m++;
 	a->ncuts = 0;
 	a->cuts = palloc(sizeof(double) * (bins + 1));
@@ -303,7 +306,7 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 	sample = palloc(sizeof(double) * (m / stride + 1));
 	m = 0;
 	for (int64 r = 0; r < st->nstored; r++)
-		if (!st->hold[r] && !isnan(a->vals[r]))
+		if (!st->hold[r] && isfinite(a->vals[r]))
 			if (m++ % stride == 0)
 				sample[ns++] = a->vals[r];
 	LearnSortDoubles(sample, ns);

@@ -171,8 +171,8 @@ InitRuleAttr(LearnState *st, int ai, RuleAttr *ra, const int64 *rows, int64 ns)
 				int64		m = 0;
 
 				for (int64 i = 0; i < ns; i++)
-					if (!isnan(a->vals[rows[i]]))
-						v[m++] = a->vals[rows[i]];
+					if (isfinite(a->vals[rows[i]]))
+						v[m++] = a->vals[rows[i]];	/* bounds are finite */
 				LearnSortDoubles(v, m);
 				ra->cuts = palloc(sizeof(double) * TREE_BINS);
 				for (int j = 1; j < TREE_BINS && m > 0; j++)

@@ -368,7 +368,21 @@ NumericToDouble(const char *ptr, double *result)
 	return true;
 }
 
-/* Numeric value of a LEARN_NUM column as a double */
+/*
+ * A NaN value as the comparisons of scoring see it: PostgreSQL orders NaN
+ * above every number, so against any finite bound it behaves as +Infinity
+ * (NaN stays reserved for NULL in the learner's arrays).
+ */
+static inline double
+NotNaN(double x)
+{
+	return isnan(x) ? INFINITY : x;
+}
+
+/*
+ * Numeric value of a LEARN_NUM column as a double; NaN and infinite values
+ * and dates become +-Infinity, which compare with a bound as scoring does
+ */
 static double
 NumValue(LearnAttr *a, Datum v)
 {
@@ -381,17 +395,21 @@ NumValue(LearnAttr *a, Datum v)
 		case INT8OID:
 			return (double) DatumGetInt64(v);
 		case FLOAT4OID:
-			return (double) DatumGetFloat4(v);
+			return NotNaN((double) DatumGetFloat4(v));
 		case FLOAT8OID:
-			return DatumGetFloat8(v);
+			return NotNaN(DatumGetFloat8(v));
 		case DATEOID:
-			if (DATE_NOT_FINITE(DatumGetDateADT(v)))
-				return get_float8_nan();
+			if (DATE_IS_NOBEGIN(DatumGetDateADT(v)))
+				return -INFINITY;
+			if (DATE_IS_NOEND(DatumGetDateADT(v)))
+				return INFINITY;
 			return (double) DatumGetDateADT(v);
 		case TIMESTAMPOID:
 		case TIMESTAMPTZOID:
-			if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(v)))
-				return get_float8_nan();
+			if (TIMESTAMP_IS_NOBEGIN(DatumGetTimestamp(v)))
+				return -INFINITY;
+			if (TIMESTAMP_IS_NOEND(DatumGetTimestamp(v)))
+				return INFINITY;
 			return (double) DatumGetTimestamp(v) / (double) USECS_PER_DAY;
 		default:
 			{
@@ -399,7 +417,7 @@ NumValue(LearnAttr *a, Datum v)
 
 				if (NumericToDouble(DatumGetPointer(v), &x))
 					return x;
-				return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, v));
+				return NotNaN(DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, v)));
 			}
 	}
 }
@@ -421,8 +439,6 @@ ValueHash(LearnAttr *a, Datum v, bool isnull)
 				double		x = NumValue(a, v);
 				uint64		bits;
 
-				if (isinf(x) || isnan(x))
-					return UINT64CONST(0x2545F4914F6CDD1D); /* stored as NULL */
 				if (x == 0.0)
 					x = 0.0;	/* -0 is 0 */
 				memcpy(&bits, &x, sizeof(bits));
@@ -460,11 +476,8 @@ StoreValue(LearnState *st, LearnAttr *a, int64 r, Datum v, bool isnull)
 			break;
 		case LEARN_NUM:
 			{
-				double		x = isnull ? get_float8_nan() : NumValue(a, v);
-
-				if (isinf(x))
-					x = get_float8_nan();	/* no bin for infinities */
-				a->vals[r] = x;
+				/* NaN marks NULL; infinities fall in the outer bins */
+				a->vals[r] = isnull ? get_float8_nan() : NumValue(a, v);
 				break;
 			}
 		case LEARN_ARR:

@@ -1,0 +1,73 @@
+-- icp_learn on hostile values: NaN and infinite numbers, infinite and BC
+-- dates and timestamps.  Scoring orders them as PostgreSQL does (NaN above
+-- every number, -infinity/+infinity before/after every date), so they are
+-- not missing values: every learned criterion's support and won rate in its
+-- note must be what scoring the rule finds on the same rows, and no
+-- "IS NULL" criterion may be learned for a column without NULLs.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS icp;
+RESET client_min_messages;
+SELECT last_value AS criteria_id_last, is_called AS criteria_id_called FROM icp_criteria_id_seq \gset
+
+SELECT setseed(0.42);
+CREATE TABLE sound_learn_src AS
+SELECT g AS id,
+       CASE WHEN g % 40 = 0 THEN 'NaN'::float8 WHEN g % 61 = 0 THEN 'Infinity'::float8
+            WHEN g % 67 = 0 THEN '-Infinity'::float8 ELSE random() * 50 END AS fl,
+       CASE WHEN g % 50 = 0 THEN 'NaN'::numeric WHEN g % 77 = 0 THEN 'Infinity'::numeric
+            WHEN g % 91 = 0 THEN '-Infinity'::numeric ELSE round((random() * 100)::numeric, 3) END AS num,
+       CASE WHEN g % 97 = 0 THEN 'infinity'::date WHEN g % 89 = 0 THEN '-infinity'::date
+            WHEN g % 83 = 0 THEN '0044-03-15 BC'::date ELSE date '2020-01-01' + g % 900 END AS d,
+       CASE WHEN g % 97 = 0 THEN 'infinity'::timestamp
+            ELSE timestamp '2019-06-01 12:30' + g * interval '7 hours' END AS ts,
+       CASE WHEN g % 89 = 0 THEN '-infinity'::timestamptz
+            ELSE timestamptz '2021-03-28 01:30+01' + g * interval '3 hours' END AS tstz,
+       random() AS u
+  FROM generate_series(1, 3000) AS g;
+ALTER TABLE sound_learn_src ADD COLUMN won boolean;
+-- the special values lean towards winning, so a learner that took them for
+-- missing would write "IS NULL" criteria
+UPDATE sound_learn_src SET won = u < 0.25
+    + CASE WHEN fl = 'NaN' OR fl >= 45 OR fl = '-Infinity' THEN 0.35 ELSE 0 END
+    + CASE WHEN num >= 90 THEN 0.2 ELSE 0 END
+    + CASE WHEN d > '2021-06-01' OR d = '-infinity' THEN 0.2 ELSE 0 END;
+
+CREATE FUNCTION sound_learn_notes(p text) RETURNS TABLE (criteria bigint, support_matches bigint,
+    won_rate_matches bigint, null_criteria bigint)
+LANGUAGE sql AS $$
+SELECT count(*),
+       count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint),
+       count(*) FILTER (WHERE abs(s.rate - substring(c.note FROM 'won rate ([0-9.]+)')::float8) <= 0.0005),
+       count(*) FILTER (WHERE c.rule::text LIKE '%IS NULL%')
+  FROM icp_criteria c
+  LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched,
+                    avg(t.won::int) FILTER (WHERE e.outcome = 'match') AS rate
+               FROM sound_learn_src t, icp_explain(t, p) AS e
+              GROUP BY e.criterion) s ON s.criterion = c.id
+ WHERE c.profile = p
+$$;
+
+SELECT criteria > 10 AS learned
+  FROM icp_learn('sound-learn-single', 'sound_learn_src', 'won', ARRAY['fl', 'num', 'd', 'ts', 'tstz']);
+SELECT criteria > 10 AS checked, support_matches = criteria AS supports_match,
+       won_rate_matches = criteria AS won_rates_match, null_criteria = 0 AS no_null_criteria
+  FROM sound_learn_notes('sound-learn-single');
+SELECT criteria > 10 AS learned
+  FROM icp_learn('sound-learn-int', 'sound_learn_src', 'won', ARRAY['fl', 'num', 'd', 'ts', 'tstz'],
+                 '{"interactions": true}');
+SELECT criteria > 10 AS checked, support_matches = criteria AS supports_match,
+       won_rate_matches = criteria AS won_rates_match, null_criteria = 0 AS no_null_criteria
+  FROM sound_learn_notes('sound-learn-int');
+-- bounds are finite numbers and dates
+SELECT bool_and(rule::text NOT ILIKE '%infinity%' AND rule::text NOT ILIKE '%nan%') AS finite_bounds
+  FROM icp_criteria WHERE profile IN ('sound-learn-single', 'sound-learn-int');
+-- a column of nothing but infinities and NaN learns no bins (and no error)
+CREATE TABLE sound_learn_inf AS
+SELECT (ARRAY['Infinity', '-Infinity', 'NaN']::float8[])[1 + g % 3] AS x, g % 3 = 0 AS won
+  FROM generate_series(1, 300) AS g;
+SELECT rows_used, criteria FROM icp_learn('sound-learn-inf', 'sound_learn_inf', 'won', ARRAY['x']);
+
+DELETE FROM icp_profiles WHERE name LIKE 'sound-learn-%';
+DROP TABLE sound_learn_src, sound_learn_inf;
+DROP FUNCTION sound_learn_notes(text);
+SELECT setval('icp_criteria_id_seq', :criteria_id_last, :'criteria_id_called'::boolean) IS NOT NULL AS sequence_restored;
