@@ -67,6 +67,37 @@ SELECT (ARRAY['Infinity', '-Infinity', 'NaN']::float8[])[1 + g % 3] AS x, g % 3 
   FROM generate_series(1, 300) AS g;
 SELECT rows_used, criteria FROM icp_learn('sound-learn-inf', 'sound_learn_inf', 'won', ARRAY['x']);
 
+-- A text column of a non-deterministic collation: scoring finds 'Alpha' =
+-- 'alpha', the learner tells values apart by their text, so the column is
+-- refused (and skipped when the attributes are not named); a view giving it
+-- a deterministic collation learns rules whose supports scoring matches.
+CREATE COLLATION sound_learn_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE sound_learn_ci AS
+SELECT g AS id, (ARRAY['Alpha', 'alpha', 'ALPHA', 'beta', 'Beta', 'gamma'])[1 + g % 6] COLLATE sound_learn_ci AS c,
+       ARRAY[(ARRAY['X', 'x', 'y'])[1 + g % 3]]::text[] COLLATE sound_learn_ci AS tags,
+       g % 5 = 0 OR g % 6 IN (0, 1) AS won, (g % 10)::int AS n
+  FROM generate_series(1, 3000) AS g;
+\set VERBOSITY default
+SELECT criteria FROM icp_learn('sound-learn-ci', 'sound_learn_ci', 'won', ARRAY['c']);
+SELECT criteria FROM icp_learn('sound-learn-ci', 'sound_learn_ci', 'won', ARRAY['tags']);
+SELECT criteria > 0 AS learned FROM icp_learn('sound-learn-ci', 'sound_learn_ci', 'won');
+\set VERBOSITY terse
+SELECT count(*) = 0 AS no_text_rules FROM icp_criteria
+ WHERE profile = 'sound-learn-ci' AND rule::text !~ '^n ';
+CREATE VIEW sound_learn_c AS SELECT id, c COLLATE "C" AS c, won FROM sound_learn_ci;
+SELECT criteria > 0 AS learned FROM icp_learn('sound-learn-c', 'sound_learn_c', 'won', ARRAY['c']);
+SELECT count(*) > 0 AS checked,
+       count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint) = count(*)
+           AS supports_match
+  FROM icp_criteria c
+  LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched
+               FROM sound_learn_c t, icp_explain(t, 'sound-learn-c') AS e
+              GROUP BY e.criterion) s ON s.criterion = c.id
+ WHERE c.profile = 'sound-learn-c';
+DROP VIEW sound_learn_c;
+DROP TABLE sound_learn_ci;
+DROP COLLATION sound_learn_ci;
+
 DELETE FROM icp_profiles WHERE name LIKE 'sound-learn-%';
 DROP TABLE sound_learn_src, sound_learn_inf;
 DROP FUNCTION sound_learn_notes(text);
