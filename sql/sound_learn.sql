@@ -98,6 +98,28 @@ DROP VIEW sound_learn_c;
 DROP TABLE sound_learn_ci;
 DROP COLLATION sound_learn_ci;
 
+-- character values compare without trailing spaces ('a  ' = 'a'), in a
+-- column and in an array: one criterion per value, matching both spellings
+CREATE TABLE sound_learn_bpchar AS
+SELECT g AS id, (ARRAY['a', 'a  ', 'b', 'c '])[1 + g % 4]::bpchar AS b,
+       ARRAY[(ARRAY['x', 'x ', 'y'])[1 + g % 3]]::bpchar[] AS tags,
+       (ARRAY['a', 'a  ', 'b'])[1 + g % 3]::char(4) AS c4,
+       g % 4 = 0 OR g % 3 = 0 OR g % 7 = 0 AS won
+  FROM generate_series(1, 3000) AS g;
+SELECT criteria > 0 AS learned
+  FROM icp_learn('sound-learn-bpchar', 'sound_learn_bpchar', 'won', ARRAY['b', 'tags', 'c4'],
+                 '{"interactions": true}');
+SELECT count(*) > 0 AS checked,
+       count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint) = count(*)
+           AS supports_match,
+       count(DISTINCT c.rule::text) = count(*) AS distinct_rules
+  FROM icp_criteria c
+  LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched
+               FROM sound_learn_bpchar t, icp_explain(t, 'sound-learn-bpchar') AS e
+              GROUP BY e.criterion) s ON s.criterion = c.id
+ WHERE c.profile = 'sound-learn-bpchar';
+DROP TABLE sound_learn_bpchar;
+
 DELETE FROM icp_profiles WHERE name LIKE 'sound-learn-%';
 DROP TABLE sound_learn_src, sound_learn_inf;
 DROP FUNCTION sound_learn_notes(text);

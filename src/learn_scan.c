@@ -117,7 +117,7 @@ DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
 	return code;
 }
 
-/* The bytes that identify a datum of the attribute's value type */
+/* The bytes that identify a datum of the attribute's value type (its equality) */
 static void
 ValueBytes(LearnAttr *a, Datum *v, const char **key, uint32 *len)
 {
@@ -132,6 +132,10 @@ ValueBytes(LearnAttr *a, Datum *v, const char **key, uint32 *len)
 
 		*key = VARDATA_ANY(p);
 		*len = VARSIZE_ANY_EXHDR(p);
+		/* character(n) compares without its trailing spaces: 'a ' = 'a' */
+		if (a->vtype == BPCHAROID)
+			while (*len > 0 && (*key)[*len - 1] == ' ')
+				(*len)--;
 	}
 	else if (a->vlen == -2)
 	{
