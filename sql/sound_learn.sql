@@ -120,6 +120,31 @@ SELECT count(*) > 0 AS checked,
  WHERE c.profile = 'sound-learn-bpchar';
 DROP TABLE sound_learn_bpchar;
 
+-- Numbers beyond 1e15 and 2^53: bounds are written with 15 significant
+-- digits (the double of 12345678901234700000 printed in full is
+-- 12345678901234700288, above the value), and integers past 2^53 get no
+-- BETWEEN x AND bound - 1 (not exact in a double)
+CREATE TABLE sound_learn_big AS
+SELECT g AS id,
+       (ARRAY[9223372036854775807, 9223372036854775000, 9223372036854774000, 9000000000000000001,
+              9000000000000000000, 1234567890123456789])[1 + g % 6]::int8 AS i8,
+       (12345678901234500000 + (g % 7) * 100000::numeric)::numeric(30, 5) AS n,
+       (ARRAY[1e20::numeric + 1, 1e20::numeric, 1e20::numeric - 1, 5.5e20])[1 + g % 4] AS n20,
+       g % 6 IN (0, 2) OR g % 7 < 3 OR g % 4 = 1 OR g % 11 = 0 AS won
+  FROM generate_series(1, 3000) AS g;
+SELECT criteria > 3 AS learned
+  FROM icp_learn('sound-learn-big', 'sound_learn_big', 'won', ARRAY['i8', 'n', 'n20'],
+                 '{"interactions": true}');
+SELECT count(*) > 3 AS checked,
+       count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint) = count(*)
+           AS supports_match
+  FROM icp_criteria c
+  LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched
+               FROM sound_learn_big t, icp_explain(t, 'sound-learn-big') AS e
+              GROUP BY e.criterion) s ON s.criterion = c.id
+ WHERE c.profile = 'sound-learn-big';
+DROP TABLE sound_learn_big;
+
 DELETE FROM icp_profiles WHERE name LIKE 'sound-learn-%';
 DROP TABLE sound_learn_src, sound_learn_inf;
 DROP FUNCTION sound_learn_notes(text);

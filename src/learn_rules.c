@@ -973,6 +973,7 @@ AppendRule(LearnState *st, StringInfo buf, const LearnRule *rule)
 				if (k + 1 < rule->ncond && rule->c[k + 1].attr == c->attr &&
 					rule->c[k + 1].op == COND_LT && a->integral &&
 					rule->c[k + 1].cut == floor(rule->c[k + 1].cut) &&
+					fabs(rule->c[k + 1].cut) < 9007199254740992.0 &&
 					c->cut == floor(c->cut))
 				{
 					appendStringInfo(&part, " BETWEEN %s AND %s", LearnFormatNumber(c->cut),
