@@ -145,6 +145,15 @@ SELECT count(*) > 3 AS checked,
  WHERE c.profile = 'sound-learn-big';
 DROP TABLE sound_learn_big;
 
+-- Distinct values are remembered up to 64 MB over all columns (4,000
+-- distinct TOASTed 20 kB texts are 80 MB; 100,000 of them would have been
+-- 2 GB): past it, the NOTICE of a full column
+CREATE TABLE sound_learn_wide_text AS
+SELECT g AS id, repeat(md5(g::text), 640) AS t, g % 3 = 0 AS won
+  FROM generate_series(1, 4000) AS g;
+SELECT rows_used, criteria FROM icp_learn('sound-learn-wide-text', 'sound_learn_wide_text', 'won', ARRAY['t']);
+DROP TABLE sound_learn_wide_text;
+
 DELETE FROM icp_profiles WHERE name LIKE 'sound-learn-%';
 DROP TABLE sound_learn_src, sound_learn_inf;
 DROP FUNCTION sound_learn_notes(text);

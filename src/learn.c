@@ -615,8 +615,10 @@ icp_learn(PG_FUNCTION_ARGS)
 	for (int i = 0; i < st->natts; i++)
 		if (st->atts[i].dict.full)
 			ereport(NOTICE,
-					(errmsg("icp_learn: column \"%s\" has more than %d distinct values; only the first are learned from",
-							st->atts[i].name, DICT_MAX_VALUES),
+					(errmsg("icp_learn: column \"%s\" has more distinct values than are remembered; only the first are learned from",
+							st->atts[i].name),
+					 errdetail("At most %d distinct values are remembered per column, and %d MB of them over all columns.",
+							   DICT_MAX_VALUES, (int) (DICT_MAX_BYTES / (1024 * 1024))),
 					 errhint("A column with a value per row carries no pattern; leave it out of the attributes.")));
 	if (st->nknown > st->nstored)
 		ereport(NOTICE,

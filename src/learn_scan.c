@@ -71,9 +71,13 @@ DictGrow(LearnDict *d)
 	d->mask = nmask;
 }
 
-/* Code of a value's bytes, adding it when new (CODE_OTHER when full) */
+/*
+ * Code of a value's bytes, adding it when new (CODE_OTHER when full: too
+ * many values in the column, or *bytes, the copies of all columns' values,
+ * would pass DICT_MAX_BYTES; 100,000 values of 20 kB would be 2 GB)
+ */
 static uint32
-DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
+DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt, Size *bytes)
 {
 	uint32		h = hash_bytes((const unsigned char *) key, (int) len);
 	uint32		s = h & d->mask;
@@ -92,7 +96,7 @@ DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
 			return c;
 		s = (s + 1) & d->mask;
 	}
-	if (d->nvalues >= DICT_MAX_VALUES)
+	if (d->nvalues >= DICT_MAX_VALUES || *bytes + len + 1 > DICT_MAX_BYTES)
 	{
 		d->full = true;
 		return CODE_OTHER;
@@ -105,6 +109,7 @@ DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
 		d->keys = repalloc(d->keys, sizeof(char *) * d->alloc);
 		d->keylens = repalloc(d->keylens, sizeof(uint32) * d->alloc);
 	}
+	*bytes += len + 1;
 	copy = MemoryContextAlloc(cxt, len + 1);
 	memcpy(copy, key, len);
 	copy[len] = '\0';
@@ -157,7 +162,7 @@ DatumCode(LearnState *st, LearnAttr *a, Datum v)
 	uint32		len;
 
 	ValueBytes(a, &v, &key, &len);
-	return DictCode(&a->dict, key, len, st->cxt);
+	return DictCode(&a->dict, key, len, st->cxt, &st->dict_bytes);
 }
 
 /* 64-bit hash of a datum's identifying bytes */
