@@ -32,32 +32,39 @@ UPDATE sound_learn_src SET won = u < 0.25
     + CASE WHEN num >= 90 THEN 0.2 ELSE 0 END
     + CASE WHEN d > '2021-06-01' OR d = '-infinity' THEN 0.2 ELSE 0 END;
 
-CREATE FUNCTION sound_learn_notes(p text) RETURNS TABLE (criteria bigint, support_matches bigint,
-    won_rate_matches bigint, null_criteria bigint)
-LANGUAGE sql AS $$
-SELECT count(*),
-       count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint),
-       count(*) FILTER (WHERE abs(s.rate - substring(c.note FROM 'won rate ([0-9.]+)')::float8) <= 0.0005),
-       count(*) FILTER (WHERE c.rule::text LIKE '%IS NULL%')
-  FROM icp_criteria c
-  LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched,
-                    avg(t.won::int) FILTER (WHERE e.outcome = 'match') AS rate
-               FROM sound_learn_src t, icp_explain(t, p) AS e
-              GROUP BY e.criterion) s ON s.criterion = c.id
- WHERE c.profile = p
+-- Per profile p learned from src: its criteria, how many notes give the
+-- support and won rate scoring finds on src, how many are IS NULL rules, and
+-- how many distinct rule texts
+CREATE FUNCTION sound_learn_notes(p text, src regclass) RETURNS TABLE (criteria bigint,
+    support_matches bigint, won_rate_matches bigint, null_criteria bigint, distinct_rules bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+        SELECT count(*),
+               count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint),
+               count(*) FILTER (WHERE abs(s.rate - substring(c.note FROM 'won rate ([0-9.]+)')::float8) <= 0.0005),
+               count(*) FILTER (WHERE c.rule::text LIKE '%%IS NULL%%'),
+               count(DISTINCT c.rule::text)
+          FROM icp_criteria c
+          LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched,
+                            avg(r.won::int) FILTER (WHERE e.outcome = 'match') AS rate
+                       FROM %s r, icp_explain(r.*, %L) AS e
+                      GROUP BY e.criterion) s ON s.criterion = c.id
+         WHERE c.profile = %L$q$, src, p, p);
+END
 $$;
 
 SELECT criteria > 10 AS learned
   FROM icp_learn('sound-learn-single', 'sound_learn_src', 'won', ARRAY['fl', 'num', 'd', 'ts', 'tstz']);
 SELECT criteria > 10 AS checked, support_matches = criteria AS supports_match,
        won_rate_matches = criteria AS won_rates_match, null_criteria = 0 AS no_null_criteria
-  FROM sound_learn_notes('sound-learn-single');
+  FROM sound_learn_notes('sound-learn-single', 'sound_learn_src');
 SELECT criteria > 10 AS learned
   FROM icp_learn('sound-learn-int', 'sound_learn_src', 'won', ARRAY['fl', 'num', 'd', 'ts', 'tstz'],
                  '{"interactions": true}');
 SELECT criteria > 10 AS checked, support_matches = criteria AS supports_match,
        won_rate_matches = criteria AS won_rates_match, null_criteria = 0 AS no_null_criteria
-  FROM sound_learn_notes('sound-learn-int');
+  FROM sound_learn_notes('sound-learn-int', 'sound_learn_src');
 -- bounds are finite numbers and dates
 SELECT bool_and(rule::text NOT ILIKE '%infinity%' AND rule::text NOT ILIKE '%nan%') AS finite_bounds
   FROM icp_criteria WHERE profile IN ('sound-learn-single', 'sound-learn-int');
@@ -86,14 +93,8 @@ SELECT count(*) = 0 AS no_text_rules FROM icp_criteria
  WHERE profile = 'sound-learn-ci' AND rule::text !~ '^n ';
 CREATE VIEW sound_learn_c AS SELECT id, c COLLATE "C" AS c, won FROM sound_learn_ci;
 SELECT criteria > 0 AS learned FROM icp_learn('sound-learn-c', 'sound_learn_c', 'won', ARRAY['c']);
-SELECT count(*) > 0 AS checked,
-       count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint) = count(*)
-           AS supports_match
-  FROM icp_criteria c
-  LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched
-               FROM sound_learn_c t, icp_explain(t, 'sound-learn-c') AS e
-              GROUP BY e.criterion) s ON s.criterion = c.id
- WHERE c.profile = 'sound-learn-c';
+SELECT criteria > 0 AS checked, support_matches = criteria AS supports_match
+  FROM sound_learn_notes('sound-learn-c', 'sound_learn_c');
 DROP VIEW sound_learn_c;
 DROP TABLE sound_learn_ci;
 DROP COLLATION sound_learn_ci;
@@ -109,15 +110,9 @@ SELECT g AS id, (ARRAY['a', 'a  ', 'b', 'c '])[1 + g % 4]::bpchar AS b,
 SELECT criteria > 0 AS learned
   FROM icp_learn('sound-learn-bpchar', 'sound_learn_bpchar', 'won', ARRAY['b', 'tags', 'c4'],
                  '{"interactions": true}');
-SELECT count(*) > 0 AS checked,
-       count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint) = count(*)
-           AS supports_match,
-       count(DISTINCT c.rule::text) = count(*) AS distinct_rules
-  FROM icp_criteria c
-  LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched
-               FROM sound_learn_bpchar t, icp_explain(t, 'sound-learn-bpchar') AS e
-              GROUP BY e.criterion) s ON s.criterion = c.id
- WHERE c.profile = 'sound-learn-bpchar';
+SELECT criteria > 0 AS checked, support_matches = criteria AS supports_match,
+       distinct_rules = criteria AS distinct_rules
+  FROM sound_learn_notes('sound-learn-bpchar', 'sound_learn_bpchar');
 DROP TABLE sound_learn_bpchar;
 
 -- Numbers beyond 1e15 and 2^53: bounds are written with 15 significant
@@ -135,14 +130,8 @@ SELECT g AS id,
 SELECT criteria > 3 AS learned
   FROM icp_learn('sound-learn-big', 'sound_learn_big', 'won', ARRAY['i8', 'n', 'n20'],
                  '{"interactions": true}');
-SELECT count(*) > 3 AS checked,
-       count(*) FILTER (WHERE s.matched = substring(c.note FROM 'support ([0-9]+)')::bigint) = count(*)
-           AS supports_match
-  FROM icp_criteria c
-  LEFT JOIN (SELECT e.criterion, count(*) FILTER (WHERE e.outcome = 'match') AS matched
-               FROM sound_learn_big t, icp_explain(t, 'sound-learn-big') AS e
-              GROUP BY e.criterion) s ON s.criterion = c.id
- WHERE c.profile = 'sound-learn-big';
+SELECT criteria > 3 AS checked, support_matches = criteria AS supports_match
+  FROM sound_learn_notes('sound-learn-big', 'sound_learn_big');
 DROP TABLE sound_learn_big;
 
 -- Distinct values are remembered up to 64 MB over all columns (4,000
@@ -156,5 +145,5 @@ DROP TABLE sound_learn_wide_text;
 
 DELETE FROM icp_profiles WHERE name LIKE 'sound-learn-%';
 DROP TABLE sound_learn_src, sound_learn_inf;
-DROP FUNCTION sound_learn_notes(text);
+DROP FUNCTION sound_learn_notes(text, regclass);
 SELECT setval('icp_criteria_id_seq', :criteria_id_last, :'criteria_id_called'::boolean) IS NOT NULL AS sequence_restored;
