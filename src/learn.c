@@ -102,6 +102,21 @@ ClassifyType(Oid typid, LearnAttr *a)
 	return true;
 }
 
+/*
+ * Does the column compare its text values by a non-deterministic collation?
+ * Scoring then finds 'Alpha' = 'alpha' (or more), while the learner tells
+ * values apart by their bytes: its supports would not be what the rules
+ * match, so such columns are not learned from.
+ */
+static bool
+NondeterministicText(Form_pg_attribute att, const LearnAttr *a)
+{
+	if (a->kind != LEARN_CAT && a->kind != LEARN_ARR)
+		return false;
+	return OidIsValid(att->attcollation) &&
+		!get_collation_isdeterministic(att->attcollation);
+}
+
 /* Is column attnum of relid a key: alone in a unique index, or named id/..._id? */
 static bool
 IsKeyLike(Oid relid, AttrNumber attnum, const char *name, List *indexes)
@@ -398,6 +413,14 @@ ResolveAttributes(LearnState *st, Relation rel, int outcol, ArrayType *names)
 								col, format_type_be(TupleDescAttr(td, c)->atttypid)),
 						 errhint("Supported are boolean, numeric, date, timestamp, text-like and enum columns, "
 								 "and arrays of text-like, enum or integer values.")));
+			if (NondeterministicText(TupleDescAttr(td, c), a))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("icp_learn cannot learn from column \"%s\" of non-deterministic collation %s",
+								col, get_collation_name(TupleDescAttr(td, c)->attcollation)),
+						 errdetail("Scoring compares its values by that collation, learning by their exact text."),
+						 errhint("Learn from a view that gives the column a deterministic collation, such as %s COLLATE \"C\".",
+								 quote_identifier(col))));
 			st->natts++;
 		}
 		if (st->natts == 0)
@@ -425,6 +448,13 @@ ResolveAttributes(LearnState *st, Relation rel, int outcol, ArrayType *names)
 			ereport(NOTICE,
 					(errmsg("icp_learn: skipping column \"%s\" of type %s",
 							NameStr(att->attname), format_type_be(att->atttypid))));
+			continue;
+		}
+		if (NondeterministicText(att, a))
+		{
+			ereport(NOTICE,
+					(errmsg("icp_learn: skipping column \"%s\" of non-deterministic collation %s",
+							NameStr(att->attname), get_collation_name(att->attcollation))));
 			continue;
 		}
 		st->natts++;
@@ -585,8 +615,10 @@ icp_learn(PG_FUNCTION_ARGS)
 	for (int i = 0; i < st->natts; i++)
 		if (st->atts[i].dict.full)
 			ereport(NOTICE,
-					(errmsg("icp_learn: column \"%s\" has more than %d distinct values; only the first are learned from",
-							st->atts[i].name, DICT_MAX_VALUES),
+					(errmsg("icp_learn: column \"%s\" has more distinct values than are remembered; only the first are learned from",
+							st->atts[i].name),
+					 errdetail("At most %d distinct values are remembered per column, and %d MB of them over all columns.",
+							   DICT_MAX_VALUES, (int) (DICT_MAX_BYTES / (1024 * 1024))),
 					 errhint("A column with a value per row carries no pattern; leave it out of the attributes.")));
 	if (st->nknown > st->nstored)
 		ereport(NOTICE,

@@ -43,6 +43,7 @@ typedef struct LearnDesign
 #define ARR_NULL		PG_UINT16_MAX	/* the array is NULL */
 #define ARR_MAX_ELEMS	(PG_UINT16_MAX - 1)
 #define DICT_MAX_VALUES 100000	/* distinct values remembered per column */
+#define DICT_MAX_BYTES	((Size) 64 * 1024 * 1024)	/* of distinct values, all columns */
 #define LARGE_INPUT		1000000 /* rows from which progress is reported */
 #define MEMORY_BUDGET	((double) 150 * 1024 * 1024)	/* bytes of row storage */
 #define QUANTILE_ROWS	100000	/* values sorted to find bin bounds */
@@ -79,7 +80,7 @@ typedef struct LearnDict
 	uint32	   *hashes;			/* per code */
 	char	  **keys;			/* per code: the value's bytes */
 	uint32	   *keylens;
-	bool		full;			/* DICT_MAX_VALUES reached */
+	bool		full;			/* DICT_MAX_VALUES or DICT_MAX_BYTES reached */
 } LearnDict;
 
 typedef struct LearnAttr
@@ -152,6 +153,7 @@ typedef struct LearnState
 	uint64		seed_split;		/* ... and for the holdout split */
 	uint64		keep_below;		/* rows whose sample key is below this are kept */
 	MemoryContext cxt;			/* everything of this call */
+	Size		dict_bytes;		/* bytes of distinct values remembered */
 	MemoryContext rowcxt;		/* reset after every row */
 	bool		progress;
 } LearnState;

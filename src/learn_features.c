@@ -69,8 +69,28 @@ LearnFormatNumber(double x)
 {
 	char		buf[128];
 
-	if (x == floor(x) && fabs(x) < 1e15)
-		snprintf(buf, sizeof(buf), "%.0f", x);
+	if (x == floor(x) && fabs(x) < 9007199254740992.0)
+		snprintf(buf, sizeof(buf), "%.0f", x);	/* exact below 2^53 */
+	else if (fabs(x) >= 1e15)
+	{
+		/*
+		 * 15 significant digits, as for smaller numbers: the double of a
+		 * value like 12345678901234700000 is 12345678901234700288, and
+		 * writing that would put the value on the other side of the bound
+		 */
+		char		e[64];
+		char	   *o = buf;
+		int			exp10;
+
+		snprintf(e, sizeof(e), "%.14e", x);
+		exp10 = atoi(strchr(e, 'e') + 1);
+		for (const char *c = e; *c != 'e'; c++)
+			if (*c != '.')
+				*o++ = *c;
+		for (int z = 14; z < exp10 && o < buf + sizeof(buf) - 1; z++)
+			*o++ = '0';
+		*o = '\0';
+	}
 	else
 	{
 		int			mag = (int) floor(log10(fabs(x)));
@@ -276,7 +296,10 @@ BinOf(const double *cuts, int ncuts, double x)
 	return lo;
 }
 
-/* Quantile bins of a numeric column become features */
+/*
+ * Quantile bins of a numeric column become features; the bounds come from
+ * the finite values (infinite ones fall in the first or last bin)
+ */
 static void
 BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 {
@@ -292,7 +315,7 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 	StringInfoData buf;
 
 	for (int64 r = 0; r < st->nstored; r++)
-		if (!st->hold[r] && !isnan(a->vals[r]))
+		if (!st->hold[r] && isfinite(a->vals[r]))
 			m++;
 	a->ncuts = 0;
 	a->cuts = palloc(sizeof(double) * (bins + 1));
@@ -303,7 +326,7 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 	sample = palloc(sizeof(double) * (m / stride + 1));
 	m = 0;
 	for (int64 r = 0; r < st->nstored; r++)
-		if (!st->hold[r] && !isnan(a->vals[r]))
+		if (!st->hold[r] && isfinite(a->vals[r]))
 			if (m++ % stride == 0)
 				sample[ns++] = a->vals[r];
 	LearnSortDoubles(sample, ns);
@@ -317,7 +340,8 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 	{
 		for (int64 i = 1; i < ns; i++)
 			if (sample[i] != sample[i - 1])
-				raw[nraw++] = sample[i];
+				raw[nraw++] = a->isdate ? sample[i] :
+					strtod(LearnFormatNumber(sample[i]), NULL); /* as written */
 	}
 	else
 	{
@@ -379,7 +403,7 @@ BinFeatures(LearnState *st, int ai, FeatureList *fl, int64 ms, int bins)
 			appendStringInfo(&buf, " < %s", LearnCutText(a, a->cuts[0]));
 		else if (b == a->ncuts)
 			appendStringInfo(&buf, " >= %s", LearnCutText(a, a->cuts[b - 1]));
-		else if (a->integral)
+		else if (a->integral && fabs(a->cuts[b]) < 9007199254740992.0)
 		{
 			double		lo = a->cuts[b - 1],
 						hi = a->cuts[b] - 1;

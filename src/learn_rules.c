@@ -171,8 +171,8 @@ InitRuleAttr(LearnState *st, int ai, RuleAttr *ra, const int64 *rows, int64 ns)
 				int64		m = 0;
 
 				for (int64 i = 0; i < ns; i++)
-					if (!isnan(a->vals[rows[i]]))
-						v[m++] = a->vals[rows[i]];
+					if (isfinite(a->vals[rows[i]]))
+						v[m++] = a->vals[rows[i]];	/* bounds are finite */
 				LearnSortDoubles(v, m);
 				ra->cuts = palloc(sizeof(double) * TREE_BINS);
 				for (int j = 1; j < TREE_BINS && m > 0; j++)
@@ -973,6 +973,7 @@ AppendRule(LearnState *st, StringInfo buf, const LearnRule *rule)
 				if (k + 1 < rule->ncond && rule->c[k + 1].attr == c->attr &&
 					rule->c[k + 1].op == COND_LT && a->integral &&
 					rule->c[k + 1].cut == floor(rule->c[k + 1].cut) &&
+					fabs(rule->c[k + 1].cut) < 9007199254740992.0 &&
 					c->cut == floor(c->cut))
 				{
 					appendStringInfo(&part, " BETWEEN %s AND %s", LearnFormatNumber(c->cut),

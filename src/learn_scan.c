@@ -71,9 +71,13 @@ DictGrow(LearnDict *d)
 	d->mask = nmask;
 }
 
-/* Code of a value's bytes, adding it when new (CODE_OTHER when full) */
+/*
+ * Code of a value's bytes, adding it when new (CODE_OTHER when full: too
+ * many values in the column, or *bytes, the copies of all columns' values,
+ * would pass DICT_MAX_BYTES; 100,000 values of 20 kB would be 2 GB)
+ */
 static uint32
-DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
+DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt, Size *bytes)
 {
 	uint32		h = hash_bytes((const unsigned char *) key, (int) len);
 	uint32		s = h & d->mask;
@@ -92,7 +96,7 @@ DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
 			return c;
 		s = (s + 1) & d->mask;
 	}
-	if (d->nvalues >= DICT_MAX_VALUES)
+	if (d->nvalues >= DICT_MAX_VALUES || *bytes + len + 1 > DICT_MAX_BYTES)
 	{
 		d->full = true;
 		return CODE_OTHER;
@@ -105,6 +109,7 @@ DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
 		d->keys = repalloc(d->keys, sizeof(char *) * d->alloc);
 		d->keylens = repalloc(d->keylens, sizeof(uint32) * d->alloc);
 	}
+	*bytes += len + 1;
 	copy = MemoryContextAlloc(cxt, len + 1);
 	memcpy(copy, key, len);
 	copy[len] = '\0';
@@ -117,7 +122,7 @@ DictCode(LearnDict *d, const char *key, uint32 len, MemoryContext cxt)
 	return code;
 }
 
-/* The bytes that identify a datum of the attribute's value type */
+/* The bytes that identify a datum of the attribute's value type (its equality) */
 static void
 ValueBytes(LearnAttr *a, Datum *v, const char **key, uint32 *len)
 {
@@ -132,6 +137,10 @@ ValueBytes(LearnAttr *a, Datum *v, const char **key, uint32 *len)
 
 		*key = VARDATA_ANY(p);
 		*len = VARSIZE_ANY_EXHDR(p);
+		/* character(n) compares without its trailing spaces: 'a ' = 'a' */
+		if (a->vtype == BPCHAROID)
+			while (*len > 0 && (*key)[*len - 1] == ' ')
+				(*len)--;
 	}
 	else if (a->vlen == -2)
 	{
@@ -153,7 +162,7 @@ DatumCode(LearnState *st, LearnAttr *a, Datum v)
 	uint32		len;
 
 	ValueBytes(a, &v, &key, &len);
-	return DictCode(&a->dict, key, len, st->cxt);
+	return DictCode(&a->dict, key, len, st->cxt, &st->dict_bytes);
 }
 
 /* 64-bit hash of a datum's identifying bytes */
@@ -368,7 +377,21 @@ NumericToDouble(const char *ptr, double *result)
 	return true;
 }
 
-/* Numeric value of a LEARN_NUM column as a double */
+/*
+ * A NaN value as the comparisons of scoring see it: PostgreSQL orders NaN
+ * above every number, so against any finite bound it behaves as +Infinity
+ * (NaN stays reserved for NULL in the learner's arrays).
+ */
+static inline double
+NotNaN(double x)
+{
+	return isnan(x) ? INFINITY : x;
+}
+
+/*
+ * Numeric value of a LEARN_NUM column as a double; NaN and infinite values
+ * and dates become +-Infinity, which compare with a bound as scoring does
+ */
 static double
 NumValue(LearnAttr *a, Datum v)
 {
@@ -381,17 +404,21 @@ NumValue(LearnAttr *a, Datum v)
 		case INT8OID:
 			return (double) DatumGetInt64(v);
 		case FLOAT4OID:
-			return (double) DatumGetFloat4(v);
+			return NotNaN((double) DatumGetFloat4(v));
 		case FLOAT8OID:
-			return DatumGetFloat8(v);
+			return NotNaN(DatumGetFloat8(v));
 		case DATEOID:
-			if (DATE_NOT_FINITE(DatumGetDateADT(v)))
-				return get_float8_nan();
+			if (DATE_IS_NOBEGIN(DatumGetDateADT(v)))
+				return -INFINITY;
+			if (DATE_IS_NOEND(DatumGetDateADT(v)))
+				return INFINITY;
 			return (double) DatumGetDateADT(v);
 		case TIMESTAMPOID:
 		case TIMESTAMPTZOID:
-			if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(v)))
-				return get_float8_nan();
+			if (TIMESTAMP_IS_NOBEGIN(DatumGetTimestamp(v)))
+				return -INFINITY;
+			if (TIMESTAMP_IS_NOEND(DatumGetTimestamp(v)))
+				return INFINITY;
 			return (double) DatumGetTimestamp(v) / (double) USECS_PER_DAY;
 		default:
 			{
@@ -399,7 +426,7 @@ NumValue(LearnAttr *a, Datum v)
 
 				if (NumericToDouble(DatumGetPointer(v), &x))
 					return x;
-				return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, v));
+				return NotNaN(DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, v)));
 			}
 	}
 }
@@ -421,8 +448,6 @@ ValueHash(LearnAttr *a, Datum v, bool isnull)
 				double		x = NumValue(a, v);
 				uint64		bits;
 
-				if (isinf(x) || isnan(x))
-					return UINT64CONST(0x2545F4914F6CDD1D); /* stored as NULL */
 				if (x == 0.0)
 					x = 0.0;	/* -0 is 0 */
 				memcpy(&bits, &x, sizeof(bits));
@@ -460,11 +485,8 @@ StoreValue(LearnState *st, LearnAttr *a, int64 r, Datum v, bool isnull)
 			break;
 		case LEARN_NUM:
 			{
-				double		x = isnull ? get_float8_nan() : NumValue(a, v);
-
-				if (isinf(x))
-					x = get_float8_nan();	/* no bin for infinities */
-				a->vals[r] = x;
+				/* NaN marks NULL; infinities fall in the outer bins */
+				a->vals[r] = isnull ? get_float8_nan() : NumValue(a, v);
 				break;
 			}
 		case LEARN_ARR:
