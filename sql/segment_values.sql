@@ -128,6 +128,17 @@ SELECT icp_segment(u, NULL) IS NULL AS null_names,
        icp_segment(u, '{}') IS NULL AS no_names
   FROM sv_untyped u WHERE u.id = 1;
 SELECT icp_segment(u, 'sv-untyped-a') FROM sv_untyped u WHERE u.id = 1;
+-- On a table row the literal takes the planner's column path too (read once,
+-- at plan time); a text expression that is not a constant is read per row.
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT icp_segment(u, '{sv-untyped-a,sv-untyped-b}') FROM sv_untyped u;
+ALTER TABLE sv_untyped ADD COLUMN names text;
+UPDATE sv_untyped SET names = CASE WHEN id % 3 = 0 THEN '{sv-untyped-b}'
+                                   WHEN id % 3 = 1 THEN '{sv-untyped-a,sv-untyped-b}' END;
+SELECT count(*) FILTER (WHERE icp_segment(u, u.names)
+                        IS DISTINCT FROM icp_segment(u, u.names::text[])) AS differs_expr,
+       count(*) FILTER (WHERE icp_segment(u, u.names) IS NULL) AS nulls
+  FROM sv_untyped u;
 SELECT icp_segment('{}'::jsonb, '{sv-no-such}');
 DROP TABLE sv_untyped;
 DELETE FROM icp_profiles WHERE name LIKE 'sv-untyped-%';

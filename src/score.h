@@ -92,6 +92,7 @@ typedef struct IcpSegment
 	bool		by_active;		/* no names given: the active profiles */
 	bool		by_value;		/* names holds icp_profile values */
 	struct varlena *names;		/* the names (or values) argument it was built for */
+	struct varlena *literal;	/* the text overloads: the literal names came from */
 	int			nvalues;		/* by_value: the distinct values, compiled */
 	IcpCompiled **values;		/* pinned; exclude first, then by name */
 	int			nprofiles;

@@ -461,10 +461,28 @@ SegmentArg(FunctionCallInfo fcinfo, bool untyped)
 	if (PG_NARGS() < 2)
 		return NULL;
 	if (untyped)
-		return DatumGetArrayTypeP(OidFunctionCall3(F_ARRAY_IN,
-												   CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(1))),
-												   ObjectIdGetDatum(TEXTOID),
-												   Int32GetDatum(-1)));
+	{
+		struct varlena *lit = (struct varlena *) PG_GETARG_TEXT_P(1);
+		IcpSegment *seg = (IcpSegment *) fcinfo->flinfo->fn_extra;
+		ArrayType  *names;
+
+		/* the same literal as the last call: its array is the call site's */
+		if (seg != NULL && seg->literal != NULL && !seg->by_active &&
+			!seg->by_value && VARSIZE(lit) == VARSIZE(seg->literal) &&
+			memcmp(lit, seg->literal, VARSIZE(lit)) == 0)
+			return (ArrayType *) seg->names;
+		names = DatumGetArrayTypeP(OidFunctionCall3(F_ARRAY_IN,
+													CStringGetDatum(text_to_cstring((text *) lit)),
+													ObjectIdGetDatum(TEXTOID),
+													Int32GetDatum(-1)));
+		seg = CallSiteSegment(fcinfo, names, false);
+		if (seg->literal == NULL)
+			seg->literal = (struct varlena *) MemoryContextAlloc(seg->mcxt, VARSIZE(lit));
+		else if (VARSIZE(seg->literal) != VARSIZE(lit))
+			seg->literal = (struct varlena *) repalloc(seg->literal, VARSIZE(lit));
+		memcpy(seg->literal, lit, VARSIZE(lit));
+		return names;
+	}
 	return PG_GETARG_ARRAYTYPE_P(1);
 }
 

@@ -30,6 +30,8 @@
 #include "parser/parsetree.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -38,6 +40,40 @@
 
 PG_FUNCTION_INFO_V1(icp_support);
 
+
+/*
+ * icp_segment(l, text): the names are one array literal (an untyped '{a,b}').
+ * A constant is read into a text[] once, here; any other expression is read
+ * as text[] by an I/O coercion, as the function itself would read it.
+ */
+static Node *
+SegmentNamesLiteral(Node *arg)
+{
+	if (IsA(arg, Const))
+	{
+		Const	   *c = (Const *) arg;
+
+		if (c->constisnull)
+			return (Node *) makeNullConst(TEXTARRAYOID, -1, DEFAULT_COLLATION_OID);
+		return (Node *) makeConst(TEXTARRAYOID, -1, DEFAULT_COLLATION_OID, -1,
+								  OidFunctionCall3(F_ARRAY_IN,
+												   CStringGetDatum(TextDatumGetCString(c->constvalue)),
+												   ObjectIdGetDatum(TEXTOID),
+												   Int32GetDatum(-1)),
+								  false, false);
+	}
+	else
+	{
+		CoerceViaIO *io = makeNode(CoerceViaIO);
+
+		io->arg = (Expr *) arg;
+		io->resulttype = TEXTARRAYOID;
+		io->resultcollid = DEFAULT_COLLATION_OID;
+		io->coerceformat = COERCE_IMPLICIT_CAST;
+		io->location = -1;
+		return (Node *) io;
+	}
+}
 /* The rewritten call for icp_fit/icp_grade/icp_score on a table row, or NULL */
 static Node *
 RewriteWholeRowCall(SupportRequestSimplify *req)
@@ -108,6 +144,9 @@ RewriteWholeRowCall(SupportRequestSimplify *req)
 		args = lappend(args, strcmp(fname, "icp_segment") == 0 ?
 					   makeNullConst(TEXTARRAYOID, -1, DEFAULT_COLLATION_OID) :
 					   makeNullConst(TEXTOID, -1, DEFAULT_COLLATION_OID));
+	else if (strcmp(fname, "icp_segment") == 0 &&
+			 exprType(lsecond(fexpr->args)) == TEXTOID)
+		args = lappend(args, SegmentNamesLiteral(lsecond(fexpr->args)));
 	else
 		args = lappend(args, lsecond(fexpr->args));
 	args = lappend(args, makeConst(REGTYPEOID, -1, InvalidOid, sizeof(Oid),

@@ -77,7 +77,8 @@ COMMENT ON FUNCTION @extschema@.icp_segment(pg_catalog.jsonb, @extschema@.icp_pr
 CREATE FUNCTION @extschema@.icp_segment(account record, profiles pg_catalog.text)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'icp_segment_record_untyped'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.icp_support;
 
 COMMENT ON FUNCTION @extschema@.icp_segment(record, pg_catalog.text) IS
     'icp_segment(account, profiles text[]) with the names written as one array literal, such as an untyped ''{a,b}''';
