@@ -1089,35 +1089,41 @@ IcpOutcomeDisqualifies(const IcpCompiled *cp, const IcpCriterion *c, IcpTri t)
 /*
  * Add one criterion's outcome to the sums.  A TRUE criterion earns its
  * weight times factor (1, or its decay); possible and known use the plain
- * weight.  An UNKNOWN one counts (as FALSE) only when the policy says so.
+ * weight.  An UNKNOWN one counts (as FALSE, and so may disqualify) only when
+ * the policy says so (unknown_false).  Inlined into the per-row loop.
  */
-void
-IcpAddOutcome(const IcpCompiled *cp, const IcpCriterion *c, IcpTri t,
-			  double factor, IcpSums *sums)
+static inline void
+AddOutcome(const IcpCriterion *c, IcpTri t, double factor, bool unknown_false,
+		   IcpSums *sums)
 {
-	bool		counts;
-
 	if (t == ICP_TRUE)
 	{
 		sums->earned += c->weight * factor;
 		sums->known += fabs(c->weight);
-		counts = true;
-	}
-	else if (t == ICP_FALSE)
-	{
-		sums->known += fabs(c->weight);
-		counts = true;
 	}
 	else
-		counts = IcpUnknownIsFalse(cp);
-	if (IcpOutcomeDisqualifies(cp, c, t))
-		sums->disqualified = true;
-	if (counts)
 	{
-		sums->counted = true;
-		if (c->weight > 0)
-			sums->possible += c->weight;
+		if (t == ICP_FALSE)
+			sums->known += fabs(c->weight);
+		else if (!unknown_false)
+			return;				/* an unknown that does not count */
+		if (c->required)
+			sums->disqualified = true;
 	}
+	sums->counted = true;
+	if (c->weight > 0)
+		sums->possible += c->weight;
+}
+
+/* Add one criterion's outcome to the sums, under the profile's policy */
+void
+IcpAddOutcome(const IcpCompiled *cp, const IcpCriterion *c, IcpTri t,
+			  double factor, IcpSums *sums)
+{
+	Assert((c->required && t != ICP_TRUE &&
+			(t == ICP_FALSE || IcpUnknownIsFalse(cp))) ==
+		   IcpOutcomeDisqualifies(cp, c, t));
+	AddOutcome(c, t, factor, IcpUnknownIsFalse(cp), sums);
 }
 
 /*
@@ -1163,6 +1169,7 @@ IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res, IcpTri *outcomes)
 	IcpCompiled *cp = run->cp;
 	IcpBinding *b = run->b;
 	IcpSums		sums = {0, 0, 0, false, false};
+	bool		unknown_false = IcpUnknownIsFalse(cp);
 	int			i;
 
 	IcpPrepareRun(run);
@@ -1172,13 +1179,13 @@ IcpScoreAccount(IcpRun *run, IcpAccount *acc, IcpResult *res, IcpTri *outcomes)
 		double		factor = 1.0;
 
 		run->current = i;
-		if (b->decay == NULL)
+		if (likely(b->decay == NULL))
 			t = IcpEvalExpr(run, b->rules[i], acc);
 		else
 			t = IcpEvalCriterion(run, i, acc, &factor);
 		if (outcomes)
 			outcomes[i] = t;
-		IcpAddOutcome(cp, &cp->criteria[i], t, factor, &sums);
+		AddOutcome(&cp->criteria[i], t, factor, unknown_false, &sums);
 	}
 	run->current = -1;
 	IcpFinishScore(cp, &sums, res);
