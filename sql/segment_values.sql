@@ -139,6 +139,17 @@ SELECT count(*) FILTER (WHERE icp_segment(u, u.names)
                         IS DISTINCT FROM icp_segment(u, u.names::text[])) AS differs_expr,
        count(*) FILTER (WHERE icp_segment(u, u.names) IS NULL) AS nulls
   FROM sv_untyped u;
+-- A role without EXECUTE on icp_segment_columns keeps the whole-row call:
+-- a literal that changes from row to row is read afresh each time.
+CREATE ROLE sv_reader;
+GRANT SELECT ON sv_untyped, icp_profiles, icp_criteria TO sv_reader;
+SET ROLE sv_reader;
+SELECT count(*) FILTER (WHERE icp_segment(u, u.names)
+                        IS DISTINCT FROM icp_segment(u, u.names::text[])) AS differs_whole_row
+  FROM sv_untyped u;
+RESET ROLE;
+REVOKE ALL ON sv_untyped, icp_profiles, icp_criteria FROM sv_reader;
+DROP ROLE sv_reader;
 SELECT icp_segment('{}'::jsonb, '{sv-no-such}');
 DROP TABLE sv_untyped;
 DELETE FROM icp_profiles WHERE name LIKE 'sv-untyped-%';
